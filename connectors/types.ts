@@ -1,0 +1,118 @@
+import type { ZodType } from 'zod';
+
+/**
+ * The connector contract: one configured IdP source. Every connector can list its groups, list
+ * a group's members and look up one user's groups live. Optional capabilities (an incremental
+ * feed) are separate interfaces, checked where they are used.
+ */
+
+export type ConnectorType = 'file' | 'okta' | 'entra' | 'gitlab' | 'ldap';
+
+export interface IdpGroup {
+  /** The IdP's stable id for the group. */
+  id: string;
+  /** What matching uses: display name (Okta, Entra), `cn` (LDAP), full path (GitLab). */
+  name: string;
+}
+
+export interface IdpUser {
+  /** The user's stable id in the IdP (the SSO subject). */
+  subject: string;
+  email: string | null;
+  name: string | null;
+}
+
+export interface IdpUserGroups extends IdpUser {
+  /** Every group name the user holds, nested memberships resolved. */
+  groups: string[];
+  /** The names in `groups` held only through nesting. */
+  nestedGroups: string[];
+}
+
+/** Counters a connector bumps so pre-warm runs can report their figures. */
+export interface CallStats {
+  apiCalls: number;
+  pages: number;
+  retries: number;
+}
+
+export interface CallOptions {
+  signal: AbortSignal;
+  stats?: CallStats;
+}
+
+export interface Connector {
+  readonly id: string;
+  readonly type: ConnectorType;
+  /** Pages of groups. */
+  listGroups(options: CallOptions): AsyncIterable<IdpGroup[]>;
+  /** Pages of one group's members, nested members included. */
+  listMembers(group: IdpGroup, options: CallOptions): AsyncIterable<IdpUser[]>;
+  /**
+   * One user's groups, live. `null` when the IdP does not know the subject. Throws a
+   * `ConnectorError` when the IdP could not answer: never reads a failure as "no groups".
+   */
+  lookupUser(query: { subject: string; email: string }, options: CallOptions): Promise<IdpUserGroups | null>;
+  close?(): Promise<void>;
+}
+
+export type ConnectorErrorKind =
+  | 'invalid_config'
+  | 'auth_failed'
+  | 'rate_limited'
+  | 'bad_response'
+  | 'unreachable'
+  | 'timeout'
+  | 'cursor_expired';
+
+export class ConnectorError extends Error {
+  /** How long the IdP asked us to wait before retrying (`Retry-After`), when it said. */
+  readonly retryAfterMs: number | undefined;
+  constructor(
+    readonly kind: ConnectorErrorKind,
+    readonly connector: string,
+    message: string,
+    options?: { cause?: unknown; retryAfterMs?: number },
+  ) {
+    super(`${connector}: ${message}`, options);
+    this.retryAfterMs = options?.retryAfterMs;
+    this.name = 'ConnectorError';
+  }
+}
+
+/**
+ * Optional capability: an incremental feed of changed groups (Okta `lastMembershipUpdated`,
+ * Graph delta queries, LDAP `modifyTimestamp`). Pre-warm re-lists the members of each changed
+ * group; everything else in the cache stays as the last complete run left it.
+ */
+export interface IncrementalFeed {
+  /** A cursor marking "now", taken before a full run starts, so the next run misses nothing. */
+  startCursor(options: CallOptions): Promise<string>;
+  /**
+   * Groups created or changed (members included) since `cursor`, ids of groups deleted since,
+   * and the cursor for the next run. Throws `ConnectorError` kind `cursor_expired` when the IdP
+   * no longer honours the cursor (Graph `410 Gone`): the caller runs a full resync.
+   */
+  changedGroups(
+    cursor: string,
+    options: CallOptions,
+  ): Promise<{ changed: IdpGroup[]; deleted: string[]; cursor: string }>;
+}
+
+export function hasIncrementalFeed(connector: Connector): connector is Connector & IncrementalFeed {
+  const candidate = connector as Partial<IncrementalFeed>;
+  return typeof candidate.startCursor === 'function' && typeof candidate.changedGroups === 'function';
+}
+
+export interface ConnectorDeps {
+  /** Folder of the config file: relative paths in connector config resolve against it. */
+  baseDir: string;
+}
+
+/** What each `connectors/<type>/index.ts` exports; the registry maps every type to one. */
+export interface ConnectorDefinition<C extends { id: string; type: ConnectorType }> {
+  type: C['type'];
+  /** The whole entry: `connectorBaseSchema.extend({ type: z.literal(...), ... }).strict()`. */
+  configSchema: ZodType<C, unknown>;
+  create(config: C, deps: ConnectorDeps): Connector;
+}

@@ -1,0 +1,280 @@
+/**
+ * The store contract: jitsync's provisioned state (its system of record), the directory cache,
+ * per-user sync state and the audit log. Every backend (SQLite, MongoDB) implements `Store`
+ * and passes the same contract suite in `test/store-contract/`.
+ *
+ * Error contract: lookups return `null` when nothing matches; writes throw `NotFoundError`,
+ * `AlreadyExistsError` (a unique key is taken) or `ConflictError` (a compare-and-swap lost).
+ */
+
+export type MembershipSource = 'sync' | 'manual' | 'invitation' | 'fallback' | 'default';
+export const MEMBERSHIP_SOURCES: readonly MembershipSource[] = [
+  'sync',
+  'manual',
+  'invitation',
+  'fallback',
+  'default',
+];
+
+/** One user's place in one group of one organization. At most one per (organization, group). */
+export interface Membership {
+  organization: string;
+  group: string;
+  source: MembershipSource;
+}
+
+export interface Identity {
+  connector: string;
+  subject: string;
+}
+
+export interface User {
+  id: string;
+  username: string;
+  /** Stored lower-cased; unique. */
+  email: string;
+  name: string | null;
+  disabled: boolean;
+  identities: Identity[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** A user with memberships: the unit of compare-and-swap. `version` grows by one per write. */
+export interface Account {
+  user: User;
+  memberships: Membership[];
+  version: number;
+}
+
+export interface Organization {
+  key: string;
+  /** The organization's default members group: derived, never synced from the IdP. */
+  defaultGroup: string;
+  /** The other groups, by name (case-sensitive). */
+  groups: string[];
+}
+
+export type InvitationState = 'pending' | 'accepted';
+
+export interface Invitation {
+  id: string;
+  organization: string;
+  /** Lower-cased. */
+  email: string;
+  group: string | null;
+  state: InvitationState;
+  createdAt: string;
+  acceptedAt: string | null;
+  acceptedBy: string | null;
+}
+
+/** How the directory cache learned a user's groups. */
+export type CacheOrigin = 'prewarm' | 'live';
+
+export interface CachedGroup {
+  connector: string;
+  id: string;
+  name: string;
+  fetchedAt: string;
+}
+
+export interface CachedUser {
+  connector: string;
+  subject: string;
+  email: string | null;
+  name: string | null;
+  /** IdP group names as matching uses them (display name, `cn`, GitLab full path). */
+  groups: string[];
+  /** Group names the user holds only through nesting (subset of `groups`). */
+  nestedGroups: string[];
+  fetchedAt: string;
+  origin: CacheOrigin;
+  /** Set by pre-warm when a complete snapshot no longer has the user. */
+  absentSince: string | null;
+}
+
+export type SyncStatus = 'fresh' | 'stale' | 'error' | 'absent';
+
+/** Per (user, connector): what the last login applied and what the next one will change. */
+export interface SyncState {
+  userId: string;
+  connector: string;
+  subject: string;
+  appliedGroups: string[];
+  lastLoginAt: string | null;
+  lastReconciledAt: string | null;
+  lastSeenByPrewarmAt: string | null;
+  pendingAdd: Membership[];
+  pendingRemove: Membership[];
+  status: SyncStatus;
+  lastError: string | null;
+}
+
+export interface AuditEntry {
+  at: string;
+  /** `login:<connector>`, `admin`, `prewarm:<connector>`, `cli`. */
+  actor: string;
+  action: string;
+  userId: string | null;
+  details: Record<string, unknown>;
+}
+
+export interface Lease {
+  name: string;
+  holder: string;
+  expiresAt: string;
+}
+
+export type PrewarmRunState = 'running' | 'succeeded' | 'failed' | 'guarded';
+
+export interface PrewarmFigures {
+  apiCalls: number;
+  pages: number;
+  retries: number;
+  groups: number;
+  users: number;
+  memberships: number;
+  errors: number;
+}
+
+export interface PrewarmRun {
+  id: string;
+  connector: string;
+  mode: 'full' | 'incremental';
+  state: PrewarmRunState;
+  startedAt: string;
+  finishedAt: string | null;
+  figures: PrewarmFigures;
+  error: string | null;
+}
+
+export interface NewUser {
+  id: string;
+  username: string;
+  email: string;
+  name: string | null;
+  identities: Identity[];
+}
+
+/** Changes an account updater may make. Identities are only ever added. */
+export interface AccountChange {
+  name?: string | null;
+  disabled?: boolean;
+  addIdentities?: Identity[];
+  memberships?: Membership[];
+}
+
+/**
+ * Computes the change to apply to the account as read. Must be pure and synchronous: a store may
+ * call it more than once (after losing a compare-and-swap) and SQLite calls it inside a write
+ * transaction. Returning `null` means "nothing to change" and writes nothing.
+ */
+export type AccountUpdater<T> = (current: Account) => { change: AccountChange | null; result: T };
+
+export interface Store {
+  /** The backend's name and version, for logs and `/readyz`. */
+  describe(): string;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+
+  // Accounts
+  getAccount(userId: string): Promise<Account | null>;
+  findAccountByIdentity(identity: Identity): Promise<Account | null>;
+  findAccountByEmail(email: string): Promise<Account | null>;
+  /** Throws `AlreadyExistsError` naming the key (`id`, `identity`, `email`, `username`). */
+  createAccount(user: NewUser, memberships: Membership[], now: string): Promise<Account>;
+  /**
+   * Reads the account, runs `updater`, writes its change if the account's version is still the
+   * one read, and retries (bounded) when another writer came first. Throws `NotFoundError`,
+   * `AlreadyExistsError` (an added identity belongs to someone else) or `ConflictError` when
+   * retries run out.
+   */
+  updateAccount<T>(
+    userId: string,
+    updater: AccountUpdater<T>,
+    now: string,
+  ): Promise<{ account: Account; result: T; changed: boolean }>;
+  /** Memberships of one group, for admin listings. */
+  listGroupMembers(organization: string, group: string): Promise<string[]>;
+  countUsers(): Promise<number>;
+
+  // Organizations
+  listOrganizations(): Promise<Organization[]>;
+  getOrganization(key: string): Promise<Organization | null>;
+  /** Throws `AlreadyExistsError` when the key is taken. */
+  createOrganization(org: Organization): Promise<Organization>;
+  /** Creates the organization or adds missing groups; never removes anything. */
+  ensureOrganization(org: Organization): Promise<Organization>;
+  /** Throws `NotFoundError` (organization) or `AlreadyExistsError` (group). */
+  addGroup(organization: string, group: string): Promise<Organization>;
+
+  // Invitations
+  createInvitation(invitation: Invitation): Promise<Invitation>;
+  pendingInvitations(email: string): Promise<Invitation[]>;
+  /** Marks pending invitations accepted; ignores ones already accepted (idempotent). */
+  acceptInvitations(ids: string[], userId: string, now: string): Promise<void>;
+
+  // Directory cache
+  getCachedUser(connector: string, subject: string): Promise<CachedUser | null>;
+  putCachedUser(user: CachedUser): Promise<void>;
+  /** Bulk write for pre-warm. */
+  putCachedUsers(users: CachedUser[]): Promise<void>;
+  listCachedUsers(connector: string): Promise<CachedUser[]>;
+  putCachedGroups(groups: CachedGroup[]): Promise<void>;
+  listCachedGroups(connector: string): Promise<CachedGroup[]>;
+
+  // Sync state
+  getSyncState(userId: string, connector: string): Promise<SyncState | null>;
+  putSyncState(state: SyncState): Promise<void>;
+  listSyncStates(connector?: string): Promise<SyncState[]>;
+
+  // Leases: one holder at a time; an expired lease can be taken over.
+  /** Atomically takes the lease if free, expired or already ours (renewal). */
+  acquireLease(name: string, holder: string, ttlMs: number, now: string): Promise<boolean>;
+  releaseLease(name: string, holder: string): Promise<void>;
+
+  // Pre-warm runs
+  putPrewarmRun(run: PrewarmRun): Promise<void>;
+  getPrewarmRun(id: string): Promise<PrewarmRun | null>;
+
+  // Audit
+  appendAudit(entry: AuditEntry): Promise<void>;
+  listAudit(filter: { userId?: string; limit?: number }): Promise<AuditEntry[]>;
+}
+
+export class StoreError extends Error {}
+
+export class NotFoundError extends StoreError {
+  constructor(
+    readonly entity: string,
+    readonly key: string,
+  ) {
+    super(`${entity} not found: ${key}`);
+    this.name = 'NotFoundError';
+  }
+}
+
+export type UniqueKey = 'id' | 'identity' | 'email' | 'username' | 'organization' | 'group' | 'invitation';
+
+export class AlreadyExistsError extends StoreError {
+  constructor(
+    readonly key: UniqueKey,
+    readonly value: string,
+  ) {
+    super(`${key} already exists: ${value}`);
+    this.name = 'AlreadyExistsError';
+  }
+}
+
+export class ConflictError extends StoreError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConflictError';
+  }
+}
+
+/** Membership identity: at most one membership per (organization, group). */
+export function membershipKey(m: { organization: string; group: string }): string {
+  return `${m.organization}\u0000${m.group}`;
+}
