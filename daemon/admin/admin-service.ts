@@ -1,0 +1,184 @@
+import { randomUUID } from 'node:crypto';
+import {
+  AlreadyExistsError,
+  membershipKey,
+  NotFoundError,
+  type Account,
+  type Invitation,
+  type Membership,
+  type Organization,
+  type Store,
+  type SyncState,
+} from '../../store/types.js';
+import { badRequest, conflict, notFound } from '../errors.js';
+import { organizationsOf, withDerivedDefaults } from '../reconcile/plan.js';
+
+export interface UserView {
+  id: string;
+  username: string;
+  email: string;
+  name: string | null;
+  disabled: boolean;
+  identities: Account['user']['identities'];
+  memberships: Membership[];
+  organizations: string[];
+  syncState: SyncState[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface AdminService {
+  getUser(id: string): Promise<UserView>;
+  findUserByEmail(email: string): Promise<UserView | null>;
+  listOrganizations(): Promise<Organization[]>;
+  createOrganization(input: { key: string; defaultGroup?: string | undefined }): Promise<Organization>;
+  addGroup(organization: string, name: string): Promise<Organization>;
+  addMembership(organization: string, group: string, userId: string): Promise<UserView>;
+  removeMembership(organization: string, group: string, userId: string): Promise<UserView>;
+  createInvitation(input: { organization: string; email: string; group?: string | undefined }): Promise<Invitation>;
+}
+
+export interface AdminServiceDeps {
+  store: Store;
+  /** Ids of the configured connectors, whose sync state a user view shows. */
+  connectorIds: readonly string[];
+  clock?: () => Date;
+}
+
+export function createAdminService(deps: AdminServiceDeps): AdminService {
+  const { store } = deps;
+  const clock = deps.clock ?? (() => new Date());
+
+  async function view(account: Account): Promise<UserView> {
+    const states = await Promise.all(deps.connectorIds.map((id) => store.getSyncState(account.user.id, id)));
+    const syncState = states.filter((state): state is SyncState => state !== null);
+    const { user, memberships } = account;
+    return { ...user, memberships, organizations: organizationsOf(memberships), syncState };
+  }
+
+  async function requireGroup(organization: string, group: string): Promise<Organization> {
+    const org = await store.getOrganization(organization);
+    if (!org) throw notFound('organization', organization);
+    if (group === org.defaultGroup) {
+      throw badRequest(
+        'default_group_derived',
+        `"${group}" is the default group of ${organization}: membership in it follows the user's other memberships`,
+      );
+    }
+    if (!org.groups.includes(group)) throw notFound('group', `${organization}/${group}`);
+    return org;
+  }
+
+  /** Changes one membership by hand, keeping the derived default group right. */
+  async function changeMembership(
+    organization: string,
+    group: string,
+    userId: string,
+    action: 'add' | 'remove',
+  ): Promise<UserView> {
+    await requireGroup(organization, group);
+    const organizations = await store.listOrganizations();
+    const now = clock().toISOString();
+    const key = membershipKey({ organization, group });
+    try {
+      const { account, changed } = await store.updateAccount(
+        userId,
+        (current) => {
+          const held = current.memberships.some((m) => membershipKey(m) === key);
+          if (action === 'add' ? held : !held) return { change: null, result: held };
+          const rest = current.memberships.filter((m) => membershipKey(m) !== key);
+          const next =
+            action === 'add' ? [...current.memberships, { organization, group, source: 'manual' as const }] : rest;
+          return { change: { memberships: withDerivedDefaults(next, organizations) }, result: held };
+        },
+        now,
+      );
+      if (!changed && action === 'remove') throw notFound('membership', `${organization}/${group} of ${userId}`);
+      if (changed) {
+        await store.appendAudit({
+          at: now,
+          actor: 'admin',
+          action: action === 'add' ? 'membership.added' : 'membership.removed',
+          userId,
+          details: { organization, group },
+        });
+      }
+      return await view(account);
+    } catch (error) {
+      if (error instanceof NotFoundError) throw notFound('user', userId);
+      throw error;
+    }
+  }
+
+  return {
+    async getUser(id) {
+      const account = await store.getAccount(id);
+      if (!account) throw notFound('user', id);
+      return view(account);
+    },
+
+    async findUserByEmail(email) {
+      const account = await store.findAccountByEmail(email.toLowerCase());
+      return account ? view(account) : null;
+    },
+
+    listOrganizations: () => store.listOrganizations(),
+
+    async createOrganization(input) {
+      try {
+        return await store.createOrganization({
+          key: input.key,
+          defaultGroup: input.defaultGroup ?? 'Members',
+          groups: [],
+        });
+      } catch (error) {
+        if (error instanceof AlreadyExistsError) throw conflict('already_exists', `organization ${input.key} exists`);
+        throw error;
+      }
+    },
+
+    async addGroup(organization, name) {
+      const org = await store.getOrganization(organization);
+      if (!org) throw notFound('organization', organization);
+      if (name === org.defaultGroup || org.groups.includes(name)) {
+        throw conflict('already_exists', `group ${organization}/${name} exists`);
+      }
+      try {
+        return await store.addGroup(organization, name);
+      } catch (error) {
+        if (error instanceof AlreadyExistsError) throw conflict('already_exists', `group ${organization}/${name} exists`);
+        throw error;
+      }
+    },
+
+    addMembership: (organization, group, userId) => changeMembership(organization, group, userId, 'add'),
+    removeMembership: (organization, group, userId) => changeMembership(organization, group, userId, 'remove'),
+
+    async createInvitation(input) {
+      const org = await store.getOrganization(input.organization);
+      if (!org) throw notFound('organization', input.organization);
+      if (input.group !== undefined && input.group !== org.defaultGroup && !org.groups.includes(input.group)) {
+        throw notFound('group', `${input.organization}/${input.group}`);
+      }
+      const now = clock().toISOString();
+      const invitation = await store.createInvitation({
+        id: randomUUID(),
+        organization: input.organization,
+        email: input.email.toLowerCase(),
+        group: input.group ?? null,
+        state: 'pending',
+        createdAt: now,
+        acceptedAt: null,
+        acceptedBy: null,
+      });
+      await store.appendAudit({
+        at: now,
+        actor: 'admin',
+        action: 'invitation.created',
+        userId: null,
+        details: { id: invitation.id, organization: invitation.organization, group: invitation.group },
+      });
+      return invitation;
+    },
+  };
+}

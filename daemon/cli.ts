@@ -1,0 +1,123 @@
+#!/usr/bin/env node
+import { Command, Option } from 'commander';
+import { connectorDefinitions } from '../connectors/registry.js';
+import { loadConfig } from './config/load.js';
+import { ConfigError } from './config/problems.js';
+import type { JitsyncConfig } from './config/schema.js';
+import { AppError } from './errors.js';
+import { loginInputSchema } from './login/input.js';
+import { createLogger } from './logger.js';
+import { createDaemon } from './main.js';
+
+/** Exit codes, for scripts: 0 ok, 1 failure, 2 bad config or usage, 3 login denied. */
+const EXIT = { ok: 0, failure: 1, usage: 2, denied: 3 } as const;
+
+const configOption = () =>
+  new Option('-c, --config <file>', 'configuration file').default('./jitsync.yaml');
+
+function readConfig(path: string): JitsyncConfig {
+  return loadConfig(path, { env: process.env, definitions: connectorDefinitions });
+}
+
+const program = new Command('jitsync')
+  .description('JIT provisioning and directory sync for SSO applications')
+  .showHelpAfterError()
+  .exitOverride((error) => process.exit(error.exitCode === 0 ? EXIT.ok : EXIT.usage));
+
+program
+  .command('serve')
+  .description('run the daemon: HTTP API, login hook and scheduled pre-warm')
+  .addOption(configOption())
+  .action(async (options: { config: string }) => {
+    const config = readConfig(options.config);
+    const logger = createLogger(config.log.level);
+    const daemon = await createDaemon(config, logger);
+    const address = await daemon.listen();
+    logger.info({ address, store: daemon.store.describe(), connectors: [...daemon.connectors.keys()] }, 'jitsync listening');
+
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) {
+        logger.warn({ signal }, 'second signal: exiting now');
+        process.exit(EXIT.failure);
+      }
+      stopping = true;
+      logger.info({ signal }, 'shutting down: finishing requests in flight');
+      daemon.close().then(
+        () => process.exit(EXIT.ok),
+        (error: unknown) => {
+          logger.error({ err: error }, 'shutdown failed');
+          process.exit(EXIT.failure);
+        },
+      );
+    };
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+  });
+
+program
+  .command('login')
+  .description('simulate a login hook call from the terminal and print the answer (exit 3 when denied)')
+  .addOption(configOption())
+  .requiredOption('--connector <id>', 'connector id')
+  .requiredOption('--subject <subject>', "the user's stable id in the IdP")
+  .requiredOption('--email <email>', "the user's email")
+  .option('--name <name>', 'full name')
+  .option('--given-name <name>', 'given name')
+  .option('--family-name <name>', 'family name')
+  .option('--username <username>', 'preferred username')
+  .option('--group <name...>', 'groups from the SSO token (omit to use the cache or a live look-up)')
+  .option('--groups-overage', 'the token said its group list was cut short')
+  .action(async (options: Record<string, unknown>) => {
+    const parsed = loginInputSchema.safeParse({
+      connector: options.connector,
+      subject: options.subject,
+      email: options.email,
+      name: options.name,
+      givenName: options.givenName,
+      familyName: options.familyName,
+      username: options.username,
+      groups: options.group,
+      groupsOverage: options.groupsOverage,
+    });
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) console.error(`--${issue.path.join('.')}: ${issue.message}`);
+      process.exit(EXIT.usage);
+    }
+    const config = readConfig(String(options.config));
+    const daemon = await createDaemon(config, createLogger('warn'));
+    try {
+      const result = await daemon.login.login(parsed.data);
+      console.log(JSON.stringify(result, null, 2));
+      process.exitCode = result.decision === 'allow' ? EXIT.ok : EXIT.denied;
+    } finally {
+      await daemon.close();
+    }
+  });
+
+const configCommand = program.command('config').description('configuration tools');
+configCommand
+  .command('check')
+  .description('validate a configuration file and report every problem at once')
+  .addOption(configOption())
+  .action((options: { config: string }) => {
+    const config = readConfig(options.config);
+    const connectors = config.connectors.map((c) => `${c.id} (${c.type})`).join(', ') || 'none';
+    console.log(`${options.config}: OK`);
+    console.log(`  store: ${config.store.kind}, organizations: ${config.organizations.length}, connectors: ${connectors}`);
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof ConfigError) {
+    console.error(error.message);
+    process.exit(EXIT.usage);
+  }
+  if (error instanceof AppError) {
+    console.error(`${error.code}: ${error.message}`);
+    process.exit(EXIT.failure);
+  }
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(EXIT.failure);
+}

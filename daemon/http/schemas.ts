@@ -1,0 +1,108 @@
+import { z } from 'zod';
+import { MEMBERSHIP_SOURCES } from '../../store/types.js';
+
+/** Shapes of the HTTP API (SPEC §5), shared by validation and the OpenAPI document. */
+
+const name = z
+  .string()
+  .min(1)
+  .max(256)
+  .regex(/^[^\u0000-\u001f\u007f]+$/, 'must not contain control characters');
+
+export const organizationKey = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, ".", "_" or "-", at most 64');
+
+export const groupName = name;
+
+export const errorBody = z.object({
+  error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
+});
+
+export const membership = z.object({
+  organization: z.string(),
+  group: z.string(),
+  source: z.enum(MEMBERSHIP_SOURCES),
+});
+
+export const organization = z.object({
+  key: z.string(),
+  defaultGroup: z.string(),
+  groups: z.array(z.string()),
+});
+
+export const syncState = z.object({
+  userId: z.string(),
+  connector: z.string(),
+  subject: z.string(),
+  appliedGroups: z.array(z.string()),
+  lastLoginAt: z.string().nullable(),
+  lastReconciledAt: z.string().nullable(),
+  lastSeenByPrewarmAt: z.string().nullable(),
+  pendingAdd: z.array(membership),
+  pendingRemove: z.array(membership),
+  status: z.enum(['fresh', 'stale', 'error', 'absent']),
+  lastError: z.string().nullable(),
+});
+
+export const userView = z.object({
+  id: z.string(),
+  username: z.string(),
+  email: z.string(),
+  name: z.string().nullable(),
+  disabled: z.boolean(),
+  identities: z.array(z.object({ connector: z.string(), subject: z.string() })),
+  memberships: z.array(membership),
+  organizations: z.array(z.string()),
+  syncState: z.array(syncState),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+
+export const loginAllowed = z.object({
+  decision: z.literal('allow'),
+  user: z.object({
+    id: z.string(),
+    username: z.string(),
+    email: z.string(),
+    name: z.string().nullable(),
+    created: z.boolean(),
+  }),
+  memberships: z.array(membership),
+  organizations: z.array(z.string()),
+  changes: z.object({
+    added: z.array(membership),
+    removed: z.array(membership),
+    invitationsAccepted: z.array(z.string()),
+    nameUpdated: z.boolean(),
+    identityLinked: z.boolean(),
+  }),
+  groups: z.object({
+    source: z.enum(['token', 'cache', 'live', 'stale-cache']),
+    fetchedAt: z.string(),
+    ageSeconds: z.number(),
+    names: z.array(z.string()),
+  }),
+});
+
+export const loginDenied = z.object({
+  decision: z.literal('deny'),
+  reason: z.enum(['signup_blocked', 'not_in_allowed_groups', 'idp_unavailable', 'user_disabled']),
+});
+
+export const invitation = z.object({
+  id: z.string(),
+  organization: z.string(),
+  email: z.string(),
+  group: z.string().nullable(),
+  state: z.enum(['pending', 'accepted']),
+  createdAt: z.string(),
+  acceptedAt: z.string().nullable(),
+  acceptedBy: z.string().nullable(),
+});
+
+export const membershipParams = z.object({
+  org: organizationKey,
+  group: groupName,
+  userId: z.string().min(1).max(64),
+});

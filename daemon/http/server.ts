@@ -1,0 +1,283 @@
+import swagger from '@fastify/swagger';
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type RawServerDefault } from 'fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  hasZodFastifySchemaValidationErrors,
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import type { Store } from '../../store/types.js';
+import type { AdminService } from '../admin/admin-service.js';
+import { AppError } from '../errors.js';
+import { loginInputSchema } from '../login/input.js';
+import type { LoginService } from '../login/login-service.js';
+import type { Metrics } from '../metrics.js';
+import { createTokenCheck, type TokenKind } from './auth.js';
+import * as s from './schemas.js';
+
+export interface ServerDeps {
+  login: LoginService;
+  admin: AdminService;
+  store: Store;
+  metrics: Metrics;
+  logger: Logger;
+  tokens: Record<TokenKind, string>;
+}
+
+/** Largest accepted request body (SPEC §5): larger ones get `413`. */
+export const BODY_LIMIT = 64 * 1024;
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Which bearer token the route needs; routes outside `/v1` need none. */
+    auth?: TokenKind;
+  }
+}
+
+export type JitsyncServer = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, Logger, ZodTypeProvider>;
+
+export async function buildServer(deps: ServerDeps): Promise<JitsyncServer> {
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    bodyLimit: BODY_LIMIT,
+    // Logged once per request in onResponse, without the query string (it can hold an email).
+    logController: new LogController({ disableRequestLogging: true }),
+    return503OnClosing: true,
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'jitsync', version: '1', description: 'JIT provisioning and directory sync' },
+      components: {
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+      },
+    },
+    transform: jsonSchemaTransform,
+  });
+
+  const checkToken = createTokenCheck(deps.tokens);
+  app.addHook('onRequest', async (request, reply) => {
+    const kind = request.routeOptions.config.auth;
+    if (kind && !checkToken(kind, request.headers.authorization)) {
+      reply.header('www-authenticate', 'Bearer');
+      throw new AppError(401, 'unauthorized', `a valid ${kind} token is required (Authorization: Bearer <token>)`);
+    }
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    const seconds = reply.elapsedTime / 1000;
+    deps.metrics.httpRequests.inc({ method: request.method, route, status: reply.statusCode });
+    deps.metrics.httpDuration.observe({ method: request.method, route }, seconds);
+    request.log.info(
+      { method: request.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 },
+      'request',
+    );
+  });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const body = errorResponse(error);
+    if (body.status >= 500) request.log.error({ err: error }, 'request failed');
+    return reply.status(body.status).send({ error: body.error });
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    reply.status(404).send({ error: { code: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` } }),
+  );
+
+  const errors = { 400: s.errorBody, 401: s.errorBody, 404: s.errorBody, 409: s.errorBody, 413: s.errorBody };
+  const admin = { auth: 'admin' as const };
+  const security = [{ bearer: [] }];
+
+  app.post(
+    '/v1/logins',
+    {
+      config: { auth: 'hook' },
+      schema: {
+        summary: 'Login hook: create or find the account and reconcile its memberships',
+        security,
+        body: loginInputSchema,
+        response: { 200: s.loginAllowed, 403: s.loginDenied, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const result = await deps.login.login(request.body);
+      deps.metrics.logins.inc({
+        connector: request.body.connector,
+        decision: result.decision === 'allow' ? 'allow' : result.reason,
+        groups_source: result.decision === 'allow' ? result.groups.source : 'none',
+      });
+      if (result.decision === 'deny') return reply.status(403).send(result);
+      return result;
+    },
+  );
+
+  app.get(
+    '/v1/users',
+    {
+      config: admin,
+      schema: {
+        summary: 'Find a user by email',
+        security,
+        querystring: z.object({ email: z.email() }),
+        response: { 200: z.object({ users: z.array(s.userView) }), ...errors },
+      },
+    },
+    async (request) => {
+      const user = await deps.admin.findUserByEmail(request.query.email);
+      return { users: user ? [user] : [] };
+    },
+  );
+
+  app.get(
+    '/v1/users/:id',
+    {
+      config: admin,
+      schema: {
+        summary: 'A user with identities, memberships and sync state',
+        security,
+        params: z.object({ id: z.string().min(1).max(64) }),
+        response: { 200: s.userView, ...errors },
+      },
+    },
+    async (request) => deps.admin.getUser(request.params.id),
+  );
+
+  app.get(
+    '/v1/organizations',
+    {
+      config: admin,
+      schema: { security, response: { 200: z.object({ organizations: z.array(s.organization) }), ...errors } },
+    },
+    async () => ({ organizations: await deps.admin.listOrganizations() }),
+  );
+
+  app.post(
+    '/v1/organizations',
+    {
+      config: admin,
+      schema: {
+        security,
+        body: z.object({ key: s.organizationKey, defaultGroup: s.groupName.optional() }).strict(),
+        response: { 201: s.organization, ...errors },
+      },
+    },
+    async (request, reply) => reply.status(201).send(await deps.admin.createOrganization(request.body)),
+  );
+
+  app.post(
+    '/v1/organizations/:org/groups',
+    {
+      config: admin,
+      schema: {
+        security,
+        params: z.object({ org: s.organizationKey }),
+        body: z.object({ name: s.groupName }).strict(),
+        response: { 201: s.organization, ...errors },
+      },
+    },
+    async (request, reply) =>
+      reply.status(201).send(await deps.admin.addGroup(request.params.org, request.body.name)),
+  );
+
+  app.put(
+    '/v1/organizations/:org/groups/:group/members/:userId',
+    {
+      config: admin,
+      schema: {
+        summary: 'Add a manual membership (group names with "/" are URL-encoded)',
+        security,
+        params: s.membershipParams,
+        response: { 200: s.userView, ...errors },
+      },
+    },
+    async (request) => {
+      const { org, group, userId } = request.params;
+      return deps.admin.addMembership(org, group, userId);
+    },
+  );
+
+  app.delete(
+    '/v1/organizations/:org/groups/:group/members/:userId',
+    {
+      config: admin,
+      schema: { summary: 'Remove a membership', security, params: s.membershipParams, response: { 200: s.userView, ...errors } },
+    },
+    async (request) => {
+      const { org, group, userId } = request.params;
+      return deps.admin.removeMembership(org, group, userId);
+    },
+  );
+
+  app.post(
+    '/v1/invitations',
+    {
+      config: admin,
+      schema: {
+        security,
+        body: z.object({ organization: s.organizationKey, email: z.email().max(254), group: s.groupName.optional() }).strict(),
+        response: { 201: s.invitation, ...errors },
+      },
+    },
+    async (request, reply) => reply.status(201).send(await deps.admin.createInvitation(request.body)),
+  );
+
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+
+  app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
+    try {
+      await deps.store.ping();
+      return { status: 'ready', store: deps.store.describe() };
+    } catch (error) {
+      return reply.status(503).send({ status: 'unavailable', store: deps.store.describe(), error: String(error) });
+    }
+  });
+
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+    reply.header('content-type', deps.metrics.registry.contentType);
+    return deps.metrics.registry.metrics();
+  });
+
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  return app;
+}
+
+/** Maps any error to the API's error body (SPEC §5); unknown errors say nothing about internals. */
+function errorResponse(error: FastifyError): {
+  status: number;
+  error: { code: string; message: string; details?: unknown };
+} {
+  if (error instanceof AppError) {
+    return {
+      status: error.status,
+      error: { code: error.code, message: error.message, ...(error.details !== undefined ? { details: error.details } : {}) },
+    };
+  }
+  if (hasZodFastifySchemaValidationErrors(error)) {
+    const details = error.validation.map((issue) => ({
+      path: `${error.validationContext ?? 'body'}${issue.instancePath.replaceAll('/', '.')}`,
+      message: issue.message,
+    }));
+    return {
+      status: 400,
+      error: { code: 'invalid_request', message: details.map((d) => `${d.path}: ${d.message}`).join('; '), details },
+    };
+  }
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return { status: 413, error: { code: 'payload_too_large', message: `request body over ${BODY_LIMIT} bytes` } };
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return { status: 415, error: { code: 'unsupported_media_type', message: 'send application/json' } };
+  }
+  if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
+    return { status: error.statusCode, error: { code: 'invalid_request', message: error.message } };
+  }
+  return { status: 500, error: { code: 'internal', message: 'internal error' } };
+}

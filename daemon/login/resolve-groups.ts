@@ -1,0 +1,88 @@
+import type { Connector } from '../../connectors/types.js';
+import type { CachedUser, Store } from '../../store/types.js';
+import type { ProvisioningSettings } from '../reconcile/settings.js';
+import type { LoginInput } from './input.js';
+
+export type GroupsSource = 'token' | 'cache' | 'live' | 'stale-cache';
+
+export interface ResolvedGroups {
+  source: GroupsSource;
+  fetchedAt: string;
+  names: string[];
+  /** Names held only through nesting, when the IdP said. */
+  nestedGroups: string[];
+  /** Why the live look-up failed, when `source` is `stale-cache`. */
+  liveError: string | null;
+}
+
+export type GroupsResolution =
+  | { ok: true; groups: ResolvedGroups }
+  | { ok: false; reason: 'idp_unavailable'; liveError: string };
+
+export interface ResolveGroupsDeps {
+  store: Store;
+  connector: Connector;
+  settings: Pick<ProvisioningSettings, 'staleAfterMs' | 'onIdpUnavailable'>;
+  now: Date;
+  /** Upper bound for the whole live look-up, retries included. */
+  liveTimeoutMs: number;
+}
+
+/**
+ * SPEC §3 step 2: token groups when given and complete; else a fresh cache entry; else a live
+ * look-up (stored back into the cache); and when that fails, the cache whatever its age
+ * (`use-cache`) or a denial (`deny`). A failure is never read as "no groups".
+ */
+export async function resolveGroups(input: LoginInput, deps: ResolveGroupsDeps): Promise<GroupsResolution> {
+  const now = deps.now.toISOString();
+  if (input.groups && !input.groupsOverage) {
+    const names = [...new Set(input.groups)];
+    return { ok: true, groups: { source: 'token', fetchedAt: now, names, nestedGroups: [], liveError: null } };
+  }
+
+  const cached = await deps.store.getCachedUser(deps.connector.id, input.subject);
+  if (cached && !cached.absentSince && ageMs(cached, deps.now) < deps.settings.staleAfterMs) {
+    return { ok: true, groups: fromCache(cached, 'cache') };
+  }
+
+  try {
+    const live = await deps.connector.lookupUser(
+      { subject: input.subject, email: input.email },
+      { signal: AbortSignal.timeout(deps.liveTimeoutMs) },
+    );
+    // An IdP that does not know the subject has no groups for it: that is an answer, not a fault.
+    const entry: CachedUser = {
+      connector: deps.connector.id,
+      subject: input.subject,
+      email: live?.email ?? input.email.toLowerCase(),
+      name: live?.name ?? input.name ?? null,
+      groups: live?.groups ?? [],
+      nestedGroups: live?.nestedGroups ?? [],
+      fetchedAt: now,
+      origin: 'live',
+      absentSince: null,
+    };
+    await deps.store.putCachedUser(entry);
+    return { ok: true, groups: fromCache(entry, 'live') };
+  } catch (error) {
+    const liveError = error instanceof Error ? error.message : String(error);
+    if (cached && deps.settings.onIdpUnavailable === 'use-cache') {
+      return { ok: true, groups: { ...fromCache(cached, 'stale-cache'), liveError } };
+    }
+    return { ok: false, reason: 'idp_unavailable', liveError };
+  }
+}
+
+function fromCache(entry: CachedUser, source: GroupsSource): ResolvedGroups {
+  return {
+    source,
+    fetchedAt: entry.fetchedAt,
+    names: entry.groups,
+    nestedGroups: entry.nestedGroups,
+    liveError: null,
+  };
+}
+
+function ageMs(entry: CachedUser, now: Date): number {
+  return now.getTime() - Date.parse(entry.fetchedAt);
+}

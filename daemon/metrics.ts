@@ -1,0 +1,31 @@
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Prometheus metrics of one daemon; a registry per instance, never the global one. */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'jitsync_' });
+  return {
+    registry,
+    httpRequests: new Counter({
+      name: 'jitsync_http_requests_total',
+      help: 'HTTP requests by route and status',
+      labelNames: ['method', 'route', 'status'] as const,
+      registers: [registry],
+    }),
+    httpDuration: new Histogram({
+      name: 'jitsync_http_request_duration_seconds',
+      help: 'HTTP request duration by route',
+      labelNames: ['method', 'route'] as const,
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
+      registers: [registry],
+    }),
+    logins: new Counter({
+      name: 'jitsync_logins_total',
+      help: 'Login hook calls by connector, decision (allow or the deny reason) and group source',
+      labelNames: ['connector', 'decision', 'groups_source'] as const,
+      registers: [registry],
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,66 @@
+import type { Organization } from '../../store/types.js';
+import type { GroupRef, ProvisioningSettings } from './settings.js';
+
+/**
+ * Which app groups the user's IdP groups back. Pure.
+ *
+ * - `exact`: an app group whose name equals an IdP group name, case-sensitively, in every
+ *   organization that has one (SonarQube; GitLab groups arrive as full paths).
+ * - `mapping`: explicit `idpGroup → organization/group` rules, plus Docker-style
+ *   `organization:team` IdP group names.
+ *
+ * The organization's default group is never a target: it is derived, not synced.
+ */
+export function matchGroups(
+  idpGroups: readonly string[],
+  organizations: readonly Organization[],
+  settings: Pick<ProvisioningSettings, 'matching' | 'mappings'>,
+): GroupRef[] {
+  const names = new Set(idpGroups);
+  const targets: GroupRef[] = [];
+  const seen = new Set<string>();
+  const byKey = new Map(organizations.map((org) => [org.key, org]));
+
+  const add = (organization: string, group: string) => {
+    const org = byKey.get(organization);
+    if (!org || group === org.defaultGroup || !org.groups.includes(group)) return;
+    const key = `${organization}\u0000${group}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    targets.push({ organization, group });
+  };
+
+  if (settings.matching === 'exact') {
+    for (const org of organizations) {
+      for (const group of org.groups) if (names.has(group)) add(org.key, group);
+    }
+    return targets;
+  }
+
+  for (const rule of settings.mappings) {
+    if (names.has(rule.idpGroup)) add(rule.organization, rule.group);
+  }
+  for (const name of idpGroups) {
+    const ref = parseOrganizationTeam(name);
+    if (ref) add(ref.organization, ref.group);
+  }
+  return targets;
+}
+
+/** Docker's `organization:team` group naming; `null` for any other name. */
+export function parseOrganizationTeam(name: string): GroupRef | null {
+  const colon = name.indexOf(':');
+  if (colon <= 0 || colon === name.length - 1) return null;
+  return { organization: name.slice(0, colon), group: name.slice(colon + 1) };
+}
+
+/**
+ * Allowed groups (GitLab-style root groups): with none configured everybody may sign in; else the
+ * user must be in one of the roots or in a subgroup of one (`root/...`).
+ */
+export function isAllowed(idpGroups: readonly string[], allowedGroups: readonly string[]): boolean {
+  if (allowedGroups.length === 0) return true;
+  return idpGroups.some((group) =>
+    allowedGroups.some((root) => group === root || group.startsWith(`${root}/`)),
+  );
+}

@@ -1,0 +1,104 @@
+import type { Database } from 'better-sqlite3';
+import type { CacheOrigin, CachedGroup, CachedUser } from '../types.js';
+import { translateConstraints } from './errors.js';
+import { decodeStrings, encodeStrings } from './json-columns.js';
+
+interface CachedUserRow {
+  connector: string;
+  subject: string;
+  email: string | null;
+  name: string | null;
+  groups: string;
+  nested_groups: string;
+  fetched_at: string;
+  origin: CacheOrigin;
+  absent_since: string | null;
+}
+
+export interface DirectoryCacheQueries {
+  getUser(connector: string, subject: string): CachedUser | null;
+  putUser(user: CachedUser): void;
+  putUsers(users: CachedUser[]): void;
+  listUsers(connector: string): CachedUser[];
+  putGroups(groups: CachedGroup[]): void;
+  listGroups(connector: string): CachedGroup[];
+}
+
+function fromRow(row: CachedUserRow): CachedUser {
+  return {
+    connector: row.connector,
+    subject: row.subject,
+    email: row.email,
+    name: row.name,
+    groups: decodeStrings(row.groups, 'cached_users.groups'),
+    nestedGroups: decodeStrings(row.nested_groups, 'cached_users.nested_groups'),
+    fetchedAt: row.fetched_at,
+    origin: row.origin,
+    absentSince: row.absent_since,
+  };
+}
+
+export function createDirectoryCacheQueries(db: Database): DirectoryCacheQueries {
+  const selectUser = db.prepare<[string, string], CachedUserRow>(
+    'SELECT * FROM cached_users WHERE connector = ? AND subject = ?',
+  );
+  const selectUsers = db.prepare<[string], CachedUserRow>(
+    'SELECT * FROM cached_users WHERE connector = ? ORDER BY subject',
+  );
+  const upsertUser = db.prepare<
+    [string, string, string | null, string | null, string, string, string, CacheOrigin, string | null]
+  >(
+    `INSERT INTO cached_users (connector, subject, email, name, groups, nested_groups, fetched_at, origin, absent_since)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (connector, subject) DO UPDATE SET
+       email = excluded.email, name = excluded.name, groups = excluded.groups,
+       nested_groups = excluded.nested_groups, fetched_at = excluded.fetched_at,
+       origin = excluded.origin, absent_since = excluded.absent_since`,
+  );
+  const selectGroups = db.prepare<[string], { connector: string; id: string; name: string; fetched_at: string }>(
+    'SELECT connector, id, name, fetched_at FROM cached_groups WHERE connector = ? ORDER BY id',
+  );
+  const upsertGroup = db.prepare<[string, string, string, string]>(
+    `INSERT INTO cached_groups (connector, id, name, fetched_at) VALUES (?, ?, ?, ?)
+     ON CONFLICT (connector, id) DO UPDATE SET name = excluded.name, fetched_at = excluded.fetched_at`,
+  );
+
+  function writeUser(user: CachedUser): void {
+    translateConstraints(
+      () =>
+        upsertUser.run(
+          user.connector,
+          user.subject,
+          user.email,
+          user.name,
+          encodeStrings(user.groups, 'cached user groups'),
+          encodeStrings(user.nestedGroups, 'cached user nestedGroups'),
+          user.fetchedAt,
+          user.origin,
+          user.absentSince,
+        ),
+      {},
+    );
+  }
+
+  // One transaction per batch: pre-warm writes thousands of rows, and a failed batch leaves none.
+  const writeUsers = db.transaction((users: CachedUser[]) => {
+    for (const user of users) writeUser(user);
+  });
+  const writeGroups = db.transaction((groups: CachedGroup[]) => {
+    for (const g of groups) upsertGroup.run(g.connector, g.id, g.name, g.fetchedAt);
+  });
+
+  return {
+    getUser(connector, subject) {
+      const row = selectUser.get(connector, subject);
+      return row === undefined ? null : fromRow(row);
+    },
+    putUser: writeUser,
+    putUsers: (users) => writeUsers.immediate(users),
+    listUsers: (connector) => selectUsers.all(connector).map(fromRow),
+    putGroups: (groups) => writeGroups.immediate(groups),
+    listGroups: (connector) =>
+      selectGroups.all(connector).map((g) => ({ connector: g.connector, id: g.id, name: g.name, fetchedAt: g.fetched_at })),
+  };
+}

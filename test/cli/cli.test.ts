@@ -1,0 +1,128 @@
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DIRECTORY } from '../support/daemon.js';
+
+/** The CLI as users run it: the built bin (`npm test` builds before running vitest). */
+const BIN = resolve('dist/daemon/cli.js');
+const run = promisify(execFile);
+
+async function jitsync(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { env: cleanEnv() });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+function cleanEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.JITSYNC_HOOK_TOKEN;
+  delete env.JITSYNC_ADMIN_TOKEN;
+  return env;
+}
+
+let dir: string;
+afterEach(() => dir && rmSync(dir, { recursive: true, force: true }));
+
+function writeConfig(extra = ''): string {
+  dir = mkdtempSync(join(tmpdir(), 'jitsync-cli-'));
+  writeFileSync(join(dir, 'directory.json'), JSON.stringify(DIRECTORY));
+  const path = join(dir, 'jitsync.yaml');
+  writeFileSync(
+    path,
+    `server:
+  listen: 127.0.0.1:0
+  hookToken: cli-hook-token-0123456789
+  adminToken: cli-admin-token-0123456789
+store: sqlite:./state/jitsync.db
+provisioning:
+  signUp: allowed
+${extra}
+organizations:
+  - { key: OrgA, groups: [ENT_ORGA_ADMINS, developers] }
+connectors:
+  - { id: demo, type: file, path: ./directory.json }
+`,
+  );
+  return path;
+}
+
+describe('jitsync CLI', () => {
+  it('prints help for every command', async () => {
+    const help = await jitsync(['--help']);
+    expect(help.code).toBe(0);
+    for (const command of ['serve', 'login', 'config']) expect(help.stdout).toContain(command);
+    const loginHelp = await jitsync(['login', '--help']);
+    expect(loginHelp.stdout).toContain('--subject');
+  });
+
+  it('config check accepts the example config as is', async () => {
+    const { code, stdout } = await jitsync(['config', 'check', '--config', 'jitsync.example.yaml']);
+    expect(code).toBe(0);
+    expect(stdout).toContain('jitsync.example.yaml: OK');
+  });
+
+  it('config check names every bad key at once and exits 2', async () => {
+    const path = writeConfig('  membership: sometimes\n  staleAfter: soon');
+    const { code, stderr } = await jitsync(['config', 'check', '--config', path]);
+    expect(code).toBe(2);
+    expect(stderr).toContain('provisioning.membership');
+    expect(stderr).toContain('provisioning.staleAfter');
+    expect(stderr).not.toContain('cli-hook-token');
+  });
+
+  it('login simulates the hook: allow exits 0, deny exits 3', async () => {
+    const path = writeConfig();
+    const allowed = await jitsync(['login', '-c', path, '--connector', 'demo', '--subject', '00u1ada', '--email', 'ada@example.com']);
+    expect(allowed.code).toBe(0);
+    const answer = JSON.parse(allowed.stdout);
+    expect(answer).toMatchObject({ decision: 'allow', organizations: ['OrgA'], groups: { source: 'live' } });
+
+    const blockedPath = writeConfig('  allowedGroups: [my-gitlab-group]');
+    const denied = await jitsync(['login', '-c', blockedPath, '--connector', 'demo', '--subject', '00u1ada', '--email', 'ada@example.com']);
+    expect(denied.code).toBe(3);
+    expect(JSON.parse(denied.stdout)).toEqual({ decision: 'deny', reason: 'not_in_allowed_groups' });
+  });
+
+  it('login rejects a malformed email before touching the store', async () => {
+    const path = writeConfig();
+    const { code, stderr } = await jitsync(['login', '-c', path, '--connector', 'demo', '--subject', 's', '--email', 'nope']);
+    expect(code).toBe(2);
+    expect(stderr).toContain('--email');
+  });
+
+  it('serve answers on its port, logs JSON without secrets, and stops cleanly on SIGTERM', async () => {
+    const path = writeConfig();
+    const child = spawn(process.execPath, [BIN, 'serve', '--config', path], { env: cleanEnv() });
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk));
+    child.stderr.on('data', (chunk) => (output += chunk));
+    const address = await new Promise<string>((resolveAddress, reject) => {
+      child.stdout.on('data', () => {
+        const line = output.split('\n').find((l) => l.includes('jitsync listening'));
+        if (line) resolveAddress(JSON.parse(line).address);
+      });
+      child.on('exit', (code) => reject(new Error(`exited ${code}: ${output}`)));
+    });
+    const login = await fetch(`${address}/v1/logins`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer cli-hook-token-0123456789', 'content-type': 'application/json' },
+      body: JSON.stringify({ connector: 'demo', subject: '00u1ada', email: 'ada@example.com' }),
+    });
+    expect(login.status).toBe(200);
+
+    const exitCode = new Promise<number | null>((r) => child.on('exit', r));
+    child.kill('SIGTERM');
+    expect(await exitCode).toBe(0);
+    const lines = output.trim().split('\n').map((line) => JSON.parse(line));
+    expect(lines.some((l) => l.msg === 'request' && l.route === '/v1/logins' && l.status === 200)).toBe(true);
+    expect(output).not.toContain('cli-hook-token');
+    expect(output).not.toContain('cli-admin-token');
+  });
+});

@@ -1,0 +1,194 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openSqliteStore } from '../../store/sqlite/index.js';
+import { MIGRATIONS } from '../../store/sqlite/migrations.js';
+import { StoreError, type Membership } from '../../store/types.js';
+import { describeStoreContract } from './contract.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'jitsync-sqlite-contract-'));
+let n = 0;
+const freshPath = (): string => join(dir, `store-${++n}.db`);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describeStoreContract('sqlite', async () => openSqliteStore(freshPath()));
+
+// SQLite-only behaviour: files, migrations, input checks and several processes on one file.
+describe('sqlite store', () => {
+  const T0 = '2025-03-01T08:00:00.000Z';
+  const user = { id: 'u1', username: 'ada', email: 'Ada@Example.com', name: 'Ada', identities: [] };
+
+  it('keeps its data when the file is reopened and migrates only once', async () => {
+    const path = join(dir, 'nested', 'folder', 'jitsync.db');
+    const first = openSqliteStore(path);
+    await first.createAccount(user, [{ organization: 'OrgA', group: 'Admins', source: 'sync' }], T0);
+    await first.close();
+
+    const second = openSqliteStore(path);
+    const account = await second.findAccountByEmail('ada@example.com');
+    expect(account?.memberships).toEqual([{ organization: 'OrgA', group: 'Admins', source: 'sync' }]);
+    await second.close();
+
+    const raw = new Database(path, { readonly: true });
+    expect(raw.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+    expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
+    raw.close();
+  });
+
+  it('works in memory', async () => {
+    const store = openSqliteStore(':memory:');
+    await store.createAccount(user, [], T0);
+    expect(await store.countUsers()).toBe(1);
+    await store.close();
+  });
+
+  it('refuses a database written by a newer jitsync', () => {
+    const path = freshPath();
+    const raw = new Database(path);
+    raw.pragma(`user_version = ${MIGRATIONS.length + 1}`);
+    raw.close();
+    expect(() => openSqliteStore(path)).toThrow(/newer than this jitsync supports/);
+  });
+
+  it('rejects malformed memberships with a clear error and writes nothing', async () => {
+    const store = openSqliteStore(freshPath());
+    const twice: Membership[] = [
+      { organization: 'OrgA', group: 'Admins', source: 'sync' },
+      { organization: 'OrgA', group: 'Admins', source: 'manual' },
+    ];
+    await expect(store.createAccount(user, twice, T0)).rejects.toThrow(/membership listed twice: OrgA\/Admins/);
+    expect(await store.countUsers()).toBe(0);
+
+    await store.createAccount(user, [], T0);
+    await expect(store.updateAccount('u1', () => ({ change: { name: 'X', memberships: twice }, result: null }), T0)).rejects.toBeInstanceOf(
+      StoreError,
+    );
+    const account = await store.getAccount('u1');
+    expect(account?.user.name).toBe('Ada');
+    expect(account?.version).toBe(1);
+    await expect(store.acquireLease('l', 'h', 1000, 'not a time')).rejects.toThrow(/not an ISO-8601 timestamp/);
+    await store.close();
+  });
+
+  it('serializes writers in separate processes sharing one file', async () => {
+    const path = freshPath();
+    const workers = 4;
+    const updatesPerWorker = 60;
+    const results = await runWorkers(path, workers, updatesPerWorker);
+
+    // Every process migrated the new file without error; exactly one created the person and
+    // exactly one holds the lease.
+    expect(results.filter((r) => r.created)).toHaveLength(1);
+    expect(results.filter((r) => r.leased)).toHaveLength(1);
+
+    const store = openSqliteStore(path);
+    expect(await store.countUsers()).toBe(1);
+    const account = await store.findAccountByEmail('grace@example.com');
+    expect(account?.version).toBe(1 + workers * updatesPerWorker);
+    expect(account?.memberships).toHaveLength(workers * updatesPerWorker);
+    await store.close();
+  });
+});
+
+interface WorkerResult {
+  created: boolean;
+  leased: boolean;
+}
+
+const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
+
+/**
+ * Starts `count` Node processes on one new database file. Each opens the store only once all
+ * are ready (so migrations race too), tries to create the same person and take the same lease,
+ * then adds `updates` memberships to that person, one `updateAccount` each.
+ */
+async function runWorkers(path: string, count: number, updates: number): Promise<WorkerResult[]> {
+  const workDir = mkdtempSync(join(dir, 'workers-'));
+  // The compiled store: `npm test` builds `dist/` before vitest runs.
+  const store = pathToFileURL(join(repoRoot, 'dist/store/sqlite/index.js')).href;
+  const script = join(workDir, 'worker.mjs');
+  writeFileSync(script, WORKER_SOURCE);
+
+  const children = Array.from({ length: count }, (_, i) =>
+    spawn(process.execPath, [script, store, path, String(i), String(updates)], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    }),
+  );
+  try {
+    const outputs = children.map(
+      (child) =>
+        new Promise<string>((resolveOutput, reject) => {
+          let stdout = '';
+          let stderr = '';
+          child.stdout.on('data', (chunk: Buffer) => {
+            stdout += chunk.toString();
+          });
+          child.stderr.on('data', (chunk: Buffer) => {
+            stderr += chunk.toString();
+          });
+          child.on('error', reject);
+          child.on('close', (code) =>
+            code === 0 ? resolveOutput(stdout) : reject(new Error(`worker exited with ${code}: ${stderr}`)),
+          );
+        }),
+    );
+    await Promise.all(
+      children.map(
+        (child) =>
+          new Promise<void>((ready) => {
+            child.stdout.once('data', () => ready());
+          }),
+      ),
+    );
+    for (const child of children) child.stdin.end('go\n');
+    const lines = await Promise.all(outputs);
+    return lines.map((out) => {
+      const last = out.trim().split('\n').at(-1) ?? '';
+      const parsed: unknown = JSON.parse(last);
+      if (typeof parsed !== 'object' || parsed === null || !('created' in parsed) || !('leased' in parsed)) {
+        throw new Error(`unexpected worker output: ${out}`);
+      }
+      return { created: parsed.created === true, leased: parsed.leased === true };
+    });
+  } finally {
+    for (const child of children) if (child.exitCode === null) child.kill();
+  }
+}
+
+const WORKER_SOURCE = `
+const [storeModule, path, worker, updates] = process.argv.slice(2);
+const { openSqliteStore } = await import(storeModule);
+process.stdout.write('ready\\n');
+process.stdin.once('data', async () => {
+  try {
+    const store = openSqliteStore(path);
+    const now = '2025-03-01T08:00:00.000Z';
+    let created = false;
+    try {
+      await store.createAccount(
+        { id: 'grace-' + worker, username: 'grace' + worker, email: 'Grace@Example.com', name: 'Grace', identities: [] },
+        [], now);
+      created = true;
+    } catch (error) {
+      if (error.name !== 'AlreadyExistsError') throw error;
+    }
+    const leased = await store.acquireLease('prewarm:okta', 'worker-' + worker, 60000, now);
+    const account = await store.findAccountByEmail('grace@example.com');
+    for (let i = 0; i < Number(updates); i++) {
+      await store.updateAccount(account.user.id, (current) => ({
+        change: { memberships: [...current.memberships, { organization: 'OrgA', group: 'w' + worker + '-' + i, source: 'manual' }] },
+        result: null,
+      }), new Date().toISOString());
+    }
+    await store.close();
+    process.stdout.write(JSON.stringify({ created, leased }) + '\\n');
+  } catch (error) {
+    process.stderr.write(String(error && error.stack || error));
+    process.exit(1);
+  }
+});
+`;

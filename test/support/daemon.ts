@@ -1,0 +1,93 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connectorDefinitions } from '../../connectors/registry.js';
+import { parseConfig } from '../../daemon/config/load.js';
+import { createLogger } from '../../daemon/logger.js';
+import { createDaemon, type Daemon } from '../../daemon/main.js';
+
+export const HOOK_TOKEN = 'test-hook-token-0123456789';
+export const ADMIN_TOKEN = 'test-admin-token-0123456789';
+
+/** The directory the `demo` file connector serves in these tests. */
+export const DIRECTORY = {
+  groups: [
+    { id: 'g1', name: 'ENT_ORGA_ADMINS' },
+    { id: 'g2', name: 'developers' },
+    { id: 'g3', name: 'sonar-users' },
+    { id: 'g4', name: 'Team' },
+    { id: 'g5', name: 'my-gitlab-group' },
+    { id: 'g6', name: 'my-gitlab-group/sub-group' },
+  ],
+  users: [
+    { subject: '00u1ada', email: 'ada@example.com', name: 'Ada Lovelace', groups: ['ENT_ORGA_ADMINS', 'developers'] },
+    { subject: '00u2grace', email: 'grace@example.com', name: 'Grace Hopper', groups: ['developers'] },
+    { subject: '00u3alan', email: 'alan@example.com', name: 'Alan Turing', groups: ['Team'] },
+    { subject: '00u6sub', email: 'sub@example.com', name: 'Sub Member', groups: ['my-gitlab-group/sub-group'] },
+  ],
+};
+
+export interface TestDaemon {
+  daemon: Daemon;
+  url: string;
+  dir: string;
+  /** POSTs/GETs with the right token for the route unless `token` says otherwise. */
+  call(method: string, path: string, body?: unknown, token?: string | null): Promise<{ status: number; body: any }>;
+  login(body: Record<string, unknown>): Promise<{ status: number; body: any }>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the real daemon (config parsed from YAML, SQLite in a temp folder, real HTTP on a free
+ * loopback port). `yaml` is appended to a base config; `provisioning` replaces the default block.
+ */
+export async function startDaemon(options: { provisioning?: string; extra?: string; directory?: unknown } = {}): Promise<TestDaemon> {
+  const dir = mkdtempSync(join(tmpdir(), 'jitsync-test-'));
+  writeFileSync(join(dir, 'directory.json'), JSON.stringify(options.directory ?? DIRECTORY));
+  const text = `
+server:
+  listen: 127.0.0.1:0
+  hookToken: ${HOOK_TOKEN}
+  adminToken: ${ADMIN_TOKEN}
+store: sqlite:./jitsync.db
+log: { level: silent }
+provisioning:
+${options.provisioning ?? '  membership: reset'}
+organizations:
+  - { key: OrgA, defaultGroup: Members, groups: [ENT_ORGA_ADMINS, developers, Team] }
+  - { key: OrgB, defaultGroup: Members, groups: [developers, sonar-users] }
+  - { key: Sonar, defaultGroup: sonar-users, groups: [my-gitlab-group, my-gitlab-group/sub-group] }
+connectors:
+  - { id: demo, type: file, path: ./directory.json }
+${options.extra ?? ''}
+`;
+  const config = parseConfig(text, { baseDir: dir, env: {}, definitions: connectorDefinitions });
+  const daemon = await createDaemon(config, createLogger('silent'));
+  const address = await daemon.listen();
+
+  const call: TestDaemon['call'] = async (method, path, body, token) => {
+    const bearer = token === undefined ? (path.startsWith('/v1/logins') ? HOOK_TOKEN : ADMIN_TOKEN) : token;
+    const response = await fetch(`${address}${path}`, {
+      method,
+      headers: {
+        ...(bearer !== null ? { authorization: `Bearer ${bearer}` } : {}),
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await response.text();
+    return { status: response.status, body: text ? JSON.parse(text) : null };
+  };
+
+  return {
+    daemon,
+    url: address,
+    dir,
+    call,
+    login: (body) => call('POST', '/v1/logins', { connector: 'demo', ...body }),
+    async stop() {
+      await daemon.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
