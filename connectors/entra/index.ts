@@ -1,0 +1,112 @@
+import {
+  type CallOptions,
+  type Connector,
+  type ConnectorDefinition,
+  type IdpGroup,
+  type IdpUser,
+  type IdpUserGroups,
+  type IncrementalFeed,
+} from '../types.js';
+import { entraConfigSchema, type EntraConnectorConfig } from './config.js';
+import { createDeltaFeed } from './delta-feed.js';
+import { createGraphApi, type GraphApi } from './graph-api.js';
+import { directoryObjectSchema, GRAPH_USER_TYPE, groupSchema, userSchema } from './graph-schemas.js';
+
+export { tokenSignalsOverage, SAML_GROUPS_LINK_CLAIM } from './overage.js';
+export type { EntraConnectorConfig } from './config.js';
+
+/**
+ * Microsoft Entra ID through Microsoft Graph v1.0 with app-only (client credentials) access.
+ * Needs the application permissions `GroupMember.Read.All` and `User.Read.All`; the delta feed's
+ * name look-up (`directoryObjects/getByIds`) is documented with `Directory.Read.All` as its least
+ * privileged permission.
+ *
+ * - `listGroups`: `GET /groups?$select=id,displayName&$top=pageSize`; name = `displayName`.
+ * - `listMembers`: `GET /groups/{id}/transitiveMembers`: nested groups resolved by Graph; only
+ *   users are returned.
+ * - `lookupUser` (login-time look-up, and the answer to token group overage): three requests in
+ *   parallel: the user, `transitiveMemberOf/microsoft.graph.group` (every group, nesting
+ *   included) and `memberOf/microsoft.graph.group` (direct groups). The second listing is the
+ *   price of `nestedGroups`: Graph's transitive answer does not say which memberships are direct,
+ *   and `$expand=memberOf` stops at 20 items.
+ * - Incremental feed: Graph delta queries (see `delta-feed.ts`).
+ */
+
+const ADVANCED_QUERY = { ConsistencyLevel: 'eventual' };
+const MEMBER_FIELDS = 'id,displayName,mail,userPrincipalName';
+
+export function createEntraConnector(config: EntraConnectorConfig): Connector & IncrementalFeed {
+  const api: GraphApi = createGraphApi(config);
+  const feed = createDeltaFeed(api, config.id);
+
+  async function allGroups(path: string, options: CallOptions): Promise<IdpGroup[] | null> {
+    const out: IdpGroup[] = [];
+    let found = false;
+    for await (const page of api.pages(path, groupSchema, options, { headers: ADVANCED_QUERY, nullOnNotFound: true })) {
+      found = true;
+      for (const group of page) out.push({ id: group.id, name: group.displayName });
+    }
+    return found ? out : null;
+  }
+
+  return {
+    id: config.id,
+    type: 'entra',
+
+    async *listGroups(options) {
+      for await (const page of api.pages(`/groups?$select=id,displayName&$top=${config.pageSize}`, groupSchema, options)) {
+        yield page.map((group) => ({ id: group.id, name: group.displayName }));
+      }
+    },
+
+    async *listMembers(group, options) {
+      const path = `/groups/${encodeURIComponent(group.id)}/transitiveMembers?$select=${MEMBER_FIELDS}&$top=${config.pageSize}`;
+      for await (const page of api.pages(path, directoryObjectSchema, options)) {
+        const users: IdpUser[] = page
+          .filter((object) => object['@odata.type'] === GRAPH_USER_TYPE)
+          .map((user) => ({ subject: user.id, email: user.mail ?? null, name: user.displayName ?? null }));
+        if (users.length > 0) yield users;
+      }
+    },
+
+    async lookupUser(query, options) {
+      if (!query.subject) throw new TypeError('lookupUser needs a subject (the Entra object id or UPN)');
+      const user = `/users/${encodeURIComponent(query.subject)}`;
+      const groupsQuery = `$select=id,displayName&$top=${config.pageSize}&$count=true`;
+      const [profile, all, direct] = await Promise.all([
+        api.get(`${user}?$select=${MEMBER_FIELDS}`, options, { nullOnNotFound: true }),
+        allGroups(`${user}/transitiveMemberOf/microsoft.graph.group?${groupsQuery}`, options),
+        allGroups(`${user}/memberOf/microsoft.graph.group?${groupsQuery}`, options),
+      ]);
+      if (profile === null || all === null || direct === null) return null;
+      const found = api.parse(userSchema, profile, 'user');
+      return toUserGroups(found, all, direct);
+    },
+
+    startCursor: (options) => feed.startCursor(options),
+    changedGroups: (cursor, options) => feed.changedGroups(cursor, options),
+  };
+}
+
+/** Names as matching uses them; a name counts as nested only when no direct group carries it. */
+function toUserGroups(
+  user: { id: string; mail?: string | null | undefined; displayName?: string | null | undefined },
+  all: IdpGroup[],
+  direct: IdpGroup[],
+): IdpUserGroups {
+  const directNames = new Set(direct.map((g) => g.name));
+  const names = [...new Set([...all, ...direct].map((g) => g.name))];
+  return {
+    subject: user.id,
+    email: user.mail ?? null,
+    name: user.displayName ?? null,
+    groups: names,
+    nestedGroups: names.filter((name) => !directNames.has(name)),
+  };
+}
+
+export const entraConnector: ConnectorDefinition<EntraConnectorConfig> = {
+  type: 'entra',
+  configSchema: entraConfigSchema,
+  create: (config) => createEntraConnector(config),
+};

@@ -1,0 +1,251 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { z } from 'zod';
+import { withRetries } from '../retry.js';
+import {
+  ConnectorError,
+  type CallOptions,
+  type CallStats,
+  type Connector,
+  type ConnectorDefinition,
+  type IdpGroup,
+  type IdpUser,
+  type IdpUserGroups,
+  type IncrementalFeed,
+} from '../types.js';
+import { createHermeticClient } from './client.js';
+import { oktaConfigSchema, type OktaConnectorConfig } from './config.js';
+import { httpStatusOf, toConnectorError } from './errors.js';
+import type { OktaCall } from './executor.js';
+import { oktaGroupSchema, oktaUserSchema, type OktaGroupModel, type OktaUserModel } from './schemas.js';
+
+export { oktaConfigSchema, type OktaConnectorConfig } from './config.js';
+
+/**
+ * Okta through `@okta/okta-sdk-nodejs`: groups (named by `profile.name`), their members, one
+ * user's groups, and an incremental feed on `lastUpdated`/`lastMembershipUpdated`. Okta groups
+ * are flat, so nothing is ever nested.
+ *
+ * Abort and timeouts: the SDK's methods take no AbortSignal, so each SDK call runs inside an
+ * `OktaCall` the executor reads, which gives every HTTP request the caller's signal plus
+ * `timeoutMs`. What the SDK does not let us cancel: its wait before retrying a 429 (a plain
+ * timer; an abort during it takes effect when the retry is sent, which then fails at once).
+ */
+
+/**
+ * How far behind the org's clock a cursor is set. Covers the time between Okta evaluating a
+ * filter and stamping `Date`, the second-granularity of `Date`, and the filter's eventually
+ * consistent source (Okta: "typically less than one second"). Overlap only costs re-listing a
+ * few groups; a gap would lose changes.
+ */
+const CURSOR_MARGIN_MS = 60_000;
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+/** Okta's page size for user search. */
+const USER_SEARCH_LIMIT = 200;
+
+export const oktaConnector: ConnectorDefinition<OktaConnectorConfig> = {
+  type: 'okta',
+  configSchema: oktaConfigSchema,
+  create: (config) => createOktaConnector(config),
+};
+
+interface SdkCollection {
+  nextUri: string | undefined;
+  getNextPage(): Promise<unknown[]>;
+}
+
+export function createOktaConnector(config: OktaConnectorConfig): Connector & IncrementalFeed {
+  const calls = new AsyncLocalStorage<OktaCall>();
+  const client = createHermeticClient(config, calls);
+  const policy = { maxRetries: config.maxRetries };
+  const wanted = config.groupTypes ? new Set<string>(config.groupTypes) : undefined;
+
+  const newCall = (options: CallOptions): OktaCall => ({
+    signal: options.signal,
+    timeoutMs: config.timeoutMs,
+    stats: options.stats ?? emptyStats(),
+  });
+
+  /**
+   * Runs one SDK request. The SDK itself retries 429s; 5xx, network errors and timeouts are
+   * retried here with backoff. A 429 still failing after the SDK's retries is not retried again.
+   */
+  async function request<T>(call: OktaCall, options: CallOptions, run: () => Promise<T>): Promise<T> {
+    try {
+      return await withRetries(policy, { signal: options.signal, stats: call.stats }, async () => {
+        try {
+          return await calls.run(call, run);
+        } catch (error) {
+          const mapped = toConnectorError(config.id, error);
+          throw mapped.kind === 'unreachable' || mapped.kind === 'timeout' ? mapped : error;
+        }
+      });
+    } catch (error) {
+      if (options.signal.aborted) throw options.signal.reason;
+      throw toConnectorError(config.id, error);
+    }
+  }
+
+  function parse<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
+    const parsed = schema.safeParse(value);
+    if (!parsed.success) throw toConnectorError(config.id, parsed.error);
+    return parsed.data;
+  }
+
+  /**
+   * Pages of a collection, each validated. Paging by `getNextPage` rather than iterating items:
+   * it keeps page boundaries (for `stats.pages`) and an empty page with a `next` link is just
+   * `[]`, where item iteration would yield `null`.
+   */
+  async function* pages<T>(
+    call: OktaCall,
+    options: CallOptions,
+    open: () => Promise<SdkCollection>,
+    schema: z.ZodType<T>,
+  ): AsyncGenerator<T[]> {
+    const collection = await request(call, options, open);
+    while (collection.nextUri) {
+      const raw = await request(call, options, () => collection.getNextPage());
+      call.stats.pages++;
+      const items = parse(z.array(schema), raw);
+      if (items.length > 0) yield items;
+    }
+  }
+
+  const groupsPages = (call: OktaCall, options: CallOptions, filter: string | undefined) =>
+    pages(
+      call,
+      options,
+      () => client.groupApi.listGroups({ limit: config.pageSize, ...(filter ? { filter } : {}) }),
+      oktaGroupSchema,
+    );
+
+  async function findUser(call: OktaCall, options: CallOptions, subject: string, email: string) {
+    // "." and ".." would be resolved away as path segments and hit another endpoint.
+    if (subject !== '.' && subject !== '..') {
+      try {
+        return parse(oktaUserSchema, await request(call, options, () => client.userApi.getUser({ userId: subject })));
+      } catch (error) {
+        if (!isNotFound(error)) throw error;
+      }
+    }
+    // Unknown id: the same person by email. Okta does not keep emails unique; with several
+    // matches take the one whose login is the email, else give up rather than guess.
+    const matches: OktaUserModel[] = [];
+    const search = `profile.email eq ${quote(email)}`;
+    for await (const page of pages(
+      call,
+      options,
+      () => client.userApi.listUsers({ search, limit: USER_SEARCH_LIMIT }),
+      oktaUserSchema,
+    )) {
+      matches.push(...page);
+    }
+    if (matches.length === 1) return matches[0]!;
+    return matches.find((u) => u.profile.login.toLowerCase() === email.toLowerCase()) ?? null;
+  }
+
+  function cursorAfter(call: OktaCall): string {
+    const serverTime = call.earliestServerTime ?? Date.now();
+    return new Date(serverTime - CURSOR_MARGIN_MS).toISOString();
+  }
+
+  return {
+    id: config.id,
+    type: 'okta',
+
+    async *listGroups(options) {
+      const call = newCall(options);
+      for await (const page of groupsPages(call, options, typeFilter(config.groupTypes))) {
+        yield page.map(toIdpGroup);
+      }
+    },
+
+    async *listMembers(group, options) {
+      const call = newCall(options);
+      for await (const page of pages(
+        call,
+        options,
+        () => client.groupApi.listGroupUsers({ groupId: group.id, limit: config.membersPageSize }),
+        oktaUserSchema,
+      )) {
+        yield page.map(toIdpUser);
+      }
+    },
+
+    async lookupUser({ subject, email }, options): Promise<IdpUserGroups | null> {
+      const call = newCall(options);
+      const user = await findUser(call, options, subject, email);
+      if (!user) return null;
+      const names: string[] = [];
+      try {
+        for await (const page of pages(
+          call,
+          options,
+          () => client.userApi.listUserGroups({ userId: user.id }),
+          oktaGroupSchema,
+        )) {
+          for (const group of page) if (!wanted || wanted.has(group.type)) names.push(group.profile.name);
+        }
+      } catch (error) {
+        if (isNotFound(error)) return null; // deleted between the two requests
+        throw error;
+      }
+      return { ...toIdpUser(user), groups: [...new Set(names)], nestedGroups: [] };
+    },
+
+    async startCursor(options) {
+      const call = newCall(options);
+      // One small request for the org's clock (its `Date` header): our own clock may be skewed.
+      await request(call, options, async () => {
+        const collection = await client.groupApi.listGroups({ limit: 1 });
+        return collection.getNextPage();
+      });
+      call.stats.pages++;
+      return cursorAfter(call);
+    },
+
+    async changedGroups(cursor, options) {
+      if (!ISO_INSTANT.test(cursor) || Number.isNaN(Date.parse(cursor))) {
+        throw new ConnectorError('cursor_expired', config.id, `"${cursor}" is not a cursor this connector issued`);
+      }
+      const call = newCall(options);
+      const since = `lastUpdated gt ${quote(cursor)} or lastMembershipUpdated gt ${quote(cursor)}`;
+      const types = typeFilter(config.groupTypes);
+      const filter = types ? `(${types}) and (${since})` : since;
+      const changed: IdpGroup[] = [];
+      for await (const page of groupsPages(call, options, filter)) changed.push(...page.map(toIdpGroup));
+      // Deleted groups match no filter, and seeing them needs either the previous id list (which
+      // the cache has, not us) or the System Log (`group.lifecycle.delete`, another scope). The
+      // next full run drops them; until then their cached members stay, which is the safe side.
+      return { changed, deleted: [], cursor: cursorAfter(call) };
+    },
+  };
+}
+
+function toIdpGroup(group: OktaGroupModel): IdpGroup {
+  return { id: group.id, name: group.profile.name };
+}
+
+function toIdpUser(user: OktaUserModel): IdpUser {
+  const { email, firstName, lastName } = user.profile;
+  const name = [firstName, lastName].filter((part): part is string => Boolean(part)).join(' ');
+  return { subject: user.id, email: email || null, name: name || null };
+}
+
+/** `type eq "A" or type eq "B"`, or undefined for every type. */
+function typeFilter(types: readonly string[] | undefined): string | undefined {
+  return types?.map((type) => `type eq ${quote(type)}`).join(' or ');
+}
+
+/** A string literal in Okta's filter language. */
+function quote(value: string): string {
+  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+function isNotFound(error: unknown): boolean {
+  return error instanceof ConnectorError && httpStatusOf(error.cause) === 404;
+}
+
+function emptyStats(): CallStats {
+  return { apiCalls: 0, pages: 0, retries: 0 };
+}
