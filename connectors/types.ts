@@ -116,3 +116,16 @@ export interface ConnectorDefinition<C extends { id: string; type: ConnectorType
   configSchema: ZodType<C, unknown>;
   create(config: C, deps: ConnectorDeps): Connector;
 }
+
+/**
+ * Optional capability: every user of the directory. With it, a complete pre-warm run can tell a
+ * user who left the IdP (marked absent) from one who is merely in no group.
+ */
+export interface UserListing {
+  /** Pages of users, within the connector's configured scope. */
+  listUsers(options: CallOptions): AsyncIterable<IdpUser[]>;
+}
+
+export function hasUserListing(connector: Connector): connector is Connector & UserListing {
+  return typeof (connector as Partial<UserListing>).listUsers === 'function';
+}

@@ -8,8 +8,9 @@ import { AppError } from './errors.js';
 import { loginInputSchema } from './login/input.js';
 import { createLogger } from './logger.js';
 import { createDaemon } from './main.js';
+import { progressLine, summaryLines } from './prewarm/progress.js';
 
-/** Exit codes, for scripts: 0 ok, 1 failure, 2 bad config or usage, 3 login denied. */
+/** Exit codes, for scripts: 0 ok, 1 failure, 2 bad config or usage, 3 login denied or run guarded. */
 const EXIT = { ok: 0, failure: 1, usage: 2, denied: 3 } as const;
 
 const configOption = () =>
@@ -90,6 +91,36 @@ program
       const result = await daemon.login.login(parsed.data);
       console.log(JSON.stringify(result, null, 2));
       process.exitCode = result.decision === 'allow' ? EXIT.ok : EXIT.denied;
+    } finally {
+      await daemon.close();
+    }
+  });
+
+program
+  .command('prewarm')
+  .description('pull groups and members from the IdP into the cache now (exit 3 when the removal guard stops a run)')
+  .addOption(configOption())
+  .option('--connector <id>', 'one connector (default: every connector)')
+  .option('--full', 'take a complete snapshot even where an incremental feed is available')
+  .option('--confirm-removals', 'apply a run that the removal guard would stop')
+  .action(async (options: { config: string; connector?: string; full?: boolean; confirmRemovals?: boolean }) => {
+    const config = readConfig(options.config);
+    const tty = process.stderr.isTTY === true;
+    const daemon = await createDaemon(config, createLogger('warn'), {
+      onPrewarmProgress: (run) => {
+        if (tty) process.stderr.write(`\r\x1b[2K${progressLine(run)}`);
+      },
+    });
+    try {
+      const ids = options.connector ? [options.connector] : [...daemon.connectors.keys()];
+      const states: string[] = [];
+      for (const id of ids) {
+        const run = await daemon.prewarm.run(id, { full: options.full, confirmRemovals: options.confirmRemovals });
+        if (tty) process.stderr.write('\r\x1b[2K');
+        console.log(summaryLines(run).join('\n') + '\n');
+        states.push(run.state);
+      }
+      process.exitCode = states.includes('failed') ? EXIT.failure : states.includes('guarded') ? EXIT.denied : EXIT.ok;
     } finally {
       await daemon.close();
     }

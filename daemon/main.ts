@@ -2,12 +2,14 @@ import type { Logger } from 'pino';
 import { createConnector } from '../connectors/registry.js';
 import type { Connector } from '../connectors/types.js';
 import { openStore } from '../store/open.js';
-import type { Store } from '../store/types.js';
+import type { PrewarmRun, Store } from '../store/types.js';
 import { createAdminService } from './admin/admin-service.js';
 import { settingsFor, type JitsyncConfig } from './config/schema.js';
 import { buildServer, type JitsyncServer } from './http/server.js';
 import { createLoginService, type LoginService } from './login/login-service.js';
 import { createMetrics } from './metrics.js';
+import { createPrewarmService, type PrewarmService } from './prewarm/prewarm-service.js';
+import { startPrewarmScheduler } from './prewarm/scheduler.js';
 
 /**
  * The composition root: every dependency is created here, once, and passed down. Nothing else
@@ -18,13 +20,21 @@ export interface Daemon {
   store: Store;
   connectors: ReadonlyMap<string, Connector>;
   login: LoginService;
+  prewarm: PrewarmService;
   server: JitsyncServer;
-  /** Starts listening; returns the address. */
+  /** Starts listening and the pre-warm schedules; returns the address. */
   listen(): Promise<string>;
   close(): Promise<void>;
 }
 
-export async function createDaemon(config: JitsyncConfig, logger: Logger): Promise<Daemon> {
+export interface DaemonOptions {
+  /** Called as pre-warm runs progress (the CLI's progress bar). */
+  onPrewarmProgress?: (run: PrewarmRun) => void;
+  /** Longest random delay before a scheduled run (default 30 s). */
+  prewarmJitterMs?: number;
+}
+
+export async function createDaemon(config: JitsyncConfig, logger: Logger, options: DaemonOptions = {}): Promise<Daemon> {
   const store = await openStore(config.store);
   try {
     for (const org of config.organizations) await store.ensureOrganization(org);
@@ -40,26 +50,42 @@ export async function createDaemon(config: JitsyncConfig, logger: Logger): Promi
       settingsFor: (connectorId) => settingsFor(config, connectorId),
     });
     const admin = createAdminService({ store, connectorIds: [...connectors.keys()] });
+    const prewarm = createPrewarmService({
+      store,
+      connectors,
+      settingsFor: (connectorId) => settingsFor(config, connectorId),
+      logger,
+      ...(options.onPrewarmProgress ? { onProgress: options.onPrewarmProgress } : {}),
+    });
     const server = await buildServer({
       login,
       admin,
+      prewarm,
+      connectorIds: [...connectors.keys()],
       store,
       metrics: createMetrics(),
       logger,
       tokens: { hook: config.server.hookToken, admin: config.server.adminToken },
     });
 
+    let scheduler: { stop(): Promise<void> } | null = null;
     return {
       config,
       store,
       connectors,
       login,
+      prewarm,
       server,
       async listen() {
-        return server.listen({ host: config.server.listen.host, port: config.server.listen.port });
+        const address = await server.listen({ host: config.server.listen.host, port: config.server.listen.port });
+        const schedules = config.connectors.flatMap((c) => (c.prewarm ? [{ connector: c.id, cron: c.prewarm }] : []));
+        scheduler = startPrewarmScheduler(schedules, prewarm, logger, options.prewarmJitterMs);
+        return address;
       },
       async close() {
+        await scheduler?.stop();
         await server.close();
+        await prewarm.close();
         for (const connector of connectors.values()) await connector.close?.();
         await store.close();
       },

@@ -6,5 +6,7 @@ export type StoreLocation = { kind: 'sqlite'; path: string } | { kind: 'mongodb'
 /** Opens the store the config names: the embedded SQLite file, or MongoDB. */
 export async function openStore(location: StoreLocation): Promise<Store> {
   if (location.kind === 'sqlite') return openSqliteStore(location.path);
-  throw new Error('the MongoDB store is not available in this version yet: use store: sqlite:PATH');
+  // Loaded on demand: a daemon on the embedded store never loads the MongoDB driver.
+  const { openMongoStore } = await import('./mongo/index.js');
+  return openMongoStore(location.url);
 }

@@ -138,6 +138,18 @@ export interface PrewarmFigures {
   errors: number;
 }
 
+/** What a run found beyond its counters: progress, what it removes, and why it stopped. */
+export interface PrewarmRunDetails {
+  /** Groups to walk, once listed: `figures.groups` of `groupsTotal` is the progress. */
+  groupsTotal: number | null;
+  /** Cached users the run marks absent (no longer in the IdP). */
+  absentMarked: number;
+  /** Cached IdP group memberships the run removes. */
+  membershipsRemoved: number;
+  /** Set when the removal guard stopped the run; nothing was written. */
+  guard: { reason: string; share: number; limit: number } | null;
+}
+
 export interface PrewarmRun {
   id: string;
   connector: string;
@@ -146,7 +158,17 @@ export interface PrewarmRun {
   startedAt: string;
   finishedAt: string | null;
   figures: PrewarmFigures;
+  details: PrewarmRunDetails;
   error: string | null;
+}
+
+/** Per connector: where the incremental feed stands and when the last complete run ended. */
+export interface ConnectorState {
+  connector: string;
+  /** The IdP's incremental cursor after the last successful run; null = next run is full. */
+  cursor: string | null;
+  lastCompleteRunAt: string | null;
+  lastRunId: string | null;
 }
 
 export interface NewUser {
@@ -198,6 +220,8 @@ export interface Store {
   /** Memberships of one group, for admin listings. */
   listGroupMembers(organization: string, group: string): Promise<string[]>;
   countUsers(): Promise<number>;
+  /** Accounts in `id` order, at most `limit` after `afterId`: for pre-warm and reports. */
+  listAccounts(page: { afterId: string | null; limit: number }): Promise<Account[]>;
 
   // Organizations
   listOrganizations(): Promise<Organization[]>;
@@ -222,11 +246,16 @@ export interface Store {
   putCachedUsers(users: CachedUser[]): Promise<void>;
   listCachedUsers(connector: string): Promise<CachedUser[]>;
   putCachedGroups(groups: CachedGroup[]): Promise<void>;
+  /** A complete run's group list: replaces every cached group of the connector at once. */
+  replaceCachedGroups(connector: string, groups: CachedGroup[]): Promise<void>;
+  deleteCachedGroups(connector: string, ids: string[]): Promise<void>;
   listCachedGroups(connector: string): Promise<CachedGroup[]>;
 
   // Sync state
   getSyncState(userId: string, connector: string): Promise<SyncState | null>;
   putSyncState(state: SyncState): Promise<void>;
+  /** Bulk upsert for pre-warm. */
+  putSyncStates(states: SyncState[]): Promise<void>;
   listSyncStates(connector?: string): Promise<SyncState[]>;
 
   // Leases: one holder at a time; an expired lease can be taken over.
@@ -234,9 +263,11 @@ export interface Store {
   acquireLease(name: string, holder: string, ttlMs: number, now: string): Promise<boolean>;
   releaseLease(name: string, holder: string): Promise<void>;
 
-  // Pre-warm runs
+  // Pre-warm runs and connector state
   putPrewarmRun(run: PrewarmRun): Promise<void>;
   getPrewarmRun(id: string): Promise<PrewarmRun | null>;
+  getConnectorState(connector: string): Promise<ConnectorState | null>;
+  putConnectorState(state: ConnectorState): Promise<void>;
 
   // Audit
   appendAudit(entry: AuditEntry): Promise<void>;

@@ -6,6 +6,7 @@ import {
   type IdpUser,
   type IdpUserGroups,
   type IncrementalFeed,
+  type UserListing,
 } from '../types.js';
 import { entraConfigSchema, type EntraConnectorConfig } from './config.js';
 import { createDeltaFeed } from './delta-feed.js';
@@ -24,6 +25,8 @@ export type { EntraConnectorConfig } from './config.js';
  * - `listGroups`: `GET /groups?$select=id,displayName&$top=pageSize`; name = `displayName`.
  * - `listMembers`: `GET /groups/{id}/transitiveMembers`: nested groups resolved by Graph; only
  *   users are returned.
+ * - `listUsers`: `GET /users?$select=id,displayName,mail&$top=pageSize`: every user of the tenant,
+ *   disabled accounts and guests included (soft-deleted users are not listed).
  * - `lookupUser` (login-time look-up, and the answer to token group overage): three requests in
  *   parallel: the user, `transitiveMemberOf/microsoft.graph.group` (every group, nesting
  *   included) and `memberOf/microsoft.graph.group` (direct groups). The second listing is the
@@ -35,7 +38,7 @@ export type { EntraConnectorConfig } from './config.js';
 const ADVANCED_QUERY = { ConsistencyLevel: 'eventual' };
 const MEMBER_FIELDS = 'id,displayName,mail,userPrincipalName';
 
-export function createEntraConnector(config: EntraConnectorConfig): Connector & IncrementalFeed {
+export function createEntraConnector(config: EntraConnectorConfig): Connector & IncrementalFeed & UserListing {
   const api: GraphApi = createGraphApi(config);
   const feed = createDeltaFeed(api, config.id);
 
@@ -64,8 +67,14 @@ export function createEntraConnector(config: EntraConnectorConfig): Connector & 
       for await (const page of api.pages(path, directoryObjectSchema, options)) {
         const users: IdpUser[] = page
           .filter((object) => object['@odata.type'] === GRAPH_USER_TYPE)
-          .map((user) => ({ subject: user.id, email: user.mail ?? null, name: user.displayName ?? null }));
+          .map(toIdpUser);
         if (users.length > 0) yield users;
+      }
+    },
+
+    async *listUsers(options) {
+      for await (const page of api.pages(`/users?$select=id,displayName,mail&$top=${config.pageSize}`, userSchema, options)) {
+        yield page.map(toIdpUser);
       }
     },
 
@@ -88,18 +97,19 @@ export function createEntraConnector(config: EntraConnectorConfig): Connector & 
   };
 }
 
+type GraphUser = { id: string; mail?: string | null | undefined; displayName?: string | null | undefined };
+
+/** One mapping for every operation, so a person has the same subject, email and name in each. */
+function toIdpUser(user: GraphUser): IdpUser {
+  return { subject: user.id, email: user.mail ?? null, name: user.displayName ?? null };
+}
+
 /** Names as matching uses them; a name counts as nested only when no direct group carries it. */
-function toUserGroups(
-  user: { id: string; mail?: string | null | undefined; displayName?: string | null | undefined },
-  all: IdpGroup[],
-  direct: IdpGroup[],
-): IdpUserGroups {
+function toUserGroups(user: GraphUser, all: IdpGroup[], direct: IdpGroup[]): IdpUserGroups {
   const directNames = new Set(direct.map((g) => g.name));
   const names = [...new Set([...all, ...direct].map((g) => g.name))];
   return {
-    subject: user.id,
-    email: user.mail ?? null,
-    name: user.displayName ?? null,
+    ...toIdpUser(user),
     groups: names,
     nestedGroups: names.filter((name) => !directNames.has(name)),
   };

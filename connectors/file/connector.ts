@@ -11,6 +11,7 @@ import {
   type IdpUser,
   type IdpUserGroups,
   type IncrementalFeed,
+  type UserListing,
 } from '../types.js';
 import { PAGE_SIZE, type FileConnectorConfig } from './config.js';
 import { parseDirectory, type Directory } from './directory.js';
@@ -31,7 +32,10 @@ const REMEMBERED_VERSIONS = 16;
  * mtime or size changes. A missing, unreadable or invalid file is an error, never an empty
  * directory, so a bad export cannot strip memberships.
  */
-export function createFileConnector(config: FileConnectorConfig, deps: ConnectorDeps): Connector & IncrementalFeed {
+export function createFileConnector(
+  config: FileConnectorConfig,
+  deps: ConnectorDeps,
+): Connector & IncrementalFeed & UserListing {
   const path = resolve(deps.baseDir, config.path);
   let current: Snapshot | null = null;
   /** Group ids of versions this instance has read, by content hash, oldest first. */
@@ -110,6 +114,11 @@ export function createFileConnector(config: FileConnectorConfig, deps: Connector
       // `listGroups` or `changedGroups`.
       const members: IdpUser[] = directory.membersByGroupId.get(group.id) ?? [];
       yield* pages(members.map((u) => ({ subject: u.subject, email: u.email, name: u.name })), options);
+    },
+
+    async *listUsers(options) {
+      const { directory } = await load(options);
+      yield* pages([...directory.usersBySubject.values()].map((u) => ({ subject: u.subject, email: u.email, name: u.name })), options);
     },
 
     async lookupUser(query, options): Promise<IdpUserGroups | null> {

@@ -8,6 +8,7 @@ import {
   type IdpGroup,
   type IdpUser,
   type IdpUserGroups,
+  type UserListing,
 } from '../types.js';
 import { gitlabConfigSchema, type GitlabConnectorConfig } from './config.js';
 import { resolveUserGroups } from './user-groups.js';
@@ -17,7 +18,9 @@ import {
   gitlabMembershipSchema,
   gitlabUserSchema,
   type GitlabGroup,
+  type GitlabMember,
   type GitlabMembership,
+  type GitlabUser,
 } from './schemas.js';
 import { createRequesterFn, GitlabNotFoundError, type TransportSettings } from './transport.js';
 
@@ -43,7 +46,7 @@ interface ExpandedPage {
   paginationInfo: { next: number | null };
 }
 
-export function createGitlabConnector(config: GitlabConnectorConfig): Connector {
+export function createGitlabConnector(config: GitlabConnectorConfig): Connector & UserListing {
   const transport: TransportSettings = {
     connector: config.id,
     timeoutMs: config.timeoutMs,
@@ -149,9 +152,7 @@ export function createGitlabConnector(config: GitlabConnectorConfig): Connector 
     );
     try {
       for await (const page of rows) {
-        yield page
-          .filter((m) => m.access_level >= MIN_ACCESS_LEVEL)
-          .map((m) => ({ subject: String(m.id), email: m.email || null, name: m.name ?? null }));
+        yield page.filter((m) => m.access_level >= MIN_ACCESS_LEVEL).map(memberToIdpUser);
       }
     } catch (error) {
       if (error instanceof GitlabNotFoundError) throw bad(`group ${group.name} (${group.id}) no longer exists`, error);
@@ -187,7 +188,56 @@ export function createGitlabConnector(config: GitlabConnectorConfig): Connector 
         ),
       rootGroups: config.rootGroups,
     });
-    return { subject: String(user.id), email: user.email || user.public_email || null, name: user.name ?? null, ...groups };
+    return { ...userToIdpUser(user), ...groups };
+  }
+
+  /**
+   * Without `rootGroups`: `GET /users?active=true` (blocked and deactivated users cannot sign in),
+   * oldest first so users created meanwhile land on later pages. Needs an administrator's token
+   * for emails, as `lookupUser` does.
+   *
+   * With `rootGroups`: everyone with a membership in the roots' trees, Minimal Access included
+   * (in scope, though in no group). Membership inherits downwards, so a root's `members/all`
+   * already holds its whole tree's inherited members; what it lacks are people added directly in
+   * a subgroup, read from each descendant's direct `members`. Every membership row is fetched
+   * once: `members/all` per subgroup would re-fetch the inherited rows in every subgroup.
+   * Not listed: someone whose only access is a share of an outside group into a subgroup (its
+   * `members/all` shows them, so `listMembers` still reports them).
+   */
+  async function* listUsers(call: CallOptions): AsyncGenerator<IdpUser[]> {
+    const api = client(call);
+    if (!config.rootGroups) {
+      const rows = pages(call, gitlabUserSchema, 'users', (page) =>
+        api.users.all({ ...paging, page, active: true, sort: 'asc' }),
+      );
+      for await (const page of rows) yield page.map(userToIdpUser);
+      return;
+    }
+    const seen = new Set<number>();
+    async function* membersOf(group: GitlabGroup, inherited: boolean): AsyncGenerator<IdpUser[]> {
+      const rows = pages(call, gitlabMemberSchema, `members of ${group.full_path}`, (page) =>
+        api.members.all(group.id, { ...paging, page, includeInherited: inherited }),
+      );
+      for await (const page of rows) {
+        const fresh = page.filter((m) => !seen.has(m.id));
+        for (const member of fresh) seen.add(member.id);
+        if (fresh.length > 0) yield fresh.map(memberToIdpUser);
+      }
+    }
+    for (const path of config.rootGroups) {
+      const root = await rootGroup(call, path);
+      yield* membersOf(root, true);
+      for await (const groups of descendants(call, root.id)) {
+        for (const group of groups) {
+          try {
+            yield* membersOf(group, false);
+          } catch (error) {
+            // Deleted since the descendants were listed: it makes no one a member any more.
+            if (!(error instanceof GitlabNotFoundError)) throw error;
+          }
+        }
+      }
+    }
   }
 
   /** `GET /users/:id/memberships?type=Namespace`: direct group memberships; administrators only. */
@@ -219,5 +269,15 @@ export function createGitlabConnector(config: GitlabConnectorConfig): Connector 
     listGroups: (options) => listGroups(options),
     listMembers: (group, options) => listMembers(group, options),
     lookupUser: (query, options) => lookupUser(query, options),
+    listUsers: (options) => listUsers(options),
   };
+}
+
+/** The same person reads the same from a member list as from `lookupUser`'s user record. */
+function memberToIdpUser(member: GitlabMember): IdpUser {
+  return { subject: String(member.id), email: member.email || null, name: member.name ?? null };
+}
+
+function userToIdpUser(user: GitlabUser): IdpUser {
+  return { subject: String(user.id), email: user.email || user.public_email || null, name: user.name ?? null };
 }

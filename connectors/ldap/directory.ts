@@ -221,6 +221,16 @@ export function createDirectory(config: LdapConnectorConfig) {
       return [...found.values()].map(toUser);
     },
 
+    /** Pages of every user: entries under `userBase` matching `userFilter`. */
+    async *allUsers(session: LdapSession): AsyncGenerator<IdpUser[]> {
+      const pages = session.pages(config.userBase, {
+        filter: config.userFilter,
+        attributes: userAttributes,
+        pageSize: config.pageSize,
+      });
+      for await (const page of pages) yield page.map(toUser);
+    },
+
     /** The user by subject, else by email; null when neither matches. Two matches is an error. */
     async findUser(session: LdapSession, query: { subject: string; email: string }): Promise<Entry | null> {
       const search = async (filter: string, what: string): Promise<Entry | null> => {

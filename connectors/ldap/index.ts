@@ -12,6 +12,7 @@ import {
   type IdpUser,
   type IdpUserGroups,
   type IncrementalFeed,
+  type UserListing,
 } from '../types.js';
 import { ldapConfigSchema, type LdapConnectorConfig } from './config.js';
 import { createDirectory, isGeneralizedTime } from './directory.js';
@@ -24,7 +25,10 @@ export { ldapConfigSchema, type LdapConnectorConfig } from './config.js';
  * that connection and unbinds. Nested groups are expanded client-side by following member DNs
  * (OpenLDAP and AD alike); look-ups may use AD's in-chain matching rule instead.
  */
-export function createLdapConnector(config: LdapConnectorConfig, deps: ConnectorDeps): Connector & IncrementalFeed {
+export function createLdapConnector(
+  config: LdapConnectorConfig,
+  deps: ConnectorDeps,
+): Connector & IncrementalFeed & UserListing {
   const directory = createDirectory(config);
   const policy: RetryPolicy = { maxRetries: config.maxRetries };
 
@@ -88,6 +92,15 @@ export function createLdapConnector(config: LdapConnectorConfig, deps: Connector
           const users = await directory.users(open, dns.slice(i, i + config.pageSize));
           if (users.length > 0) yield users;
         }
+      } finally {
+        await open.close();
+      }
+    },
+
+    async *listUsers(options: CallOptions): AsyncIterable<IdpUser[]> {
+      const open = await streamSession(options);
+      try {
+        for await (const page of directory.allUsers(open)) if (page.length > 0) yield page;
       } finally {
         await open.close();
       }

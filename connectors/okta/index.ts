@@ -11,6 +11,7 @@ import {
   type IdpUser,
   type IdpUserGroups,
   type IncrementalFeed,
+  type UserListing,
 } from '../types.js';
 import { createHermeticClient } from './client.js';
 import { oktaConfigSchema, type OktaConnectorConfig } from './config.js';
@@ -39,8 +40,8 @@ export { oktaConfigSchema, type OktaConnectorConfig } from './config.js';
  */
 const CURSOR_MARGIN_MS = 60_000;
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-/** Okta's page size for user search. */
-const USER_SEARCH_LIMIT = 200;
+/** `GET /api/v1/users` (search included): Okta's default and maximum page size. */
+const USERS_LIMIT = 200;
 
 export const oktaConnector: ConnectorDefinition<OktaConnectorConfig> = {
   type: 'okta',
@@ -53,7 +54,7 @@ interface SdkCollection {
   getNextPage(): Promise<unknown[]>;
 }
 
-export function createOktaConnector(config: OktaConnectorConfig): Connector & IncrementalFeed {
+export function createOktaConnector(config: OktaConnectorConfig): Connector & IncrementalFeed & UserListing {
   const calls = new AsyncLocalStorage<OktaCall>();
   const client = createHermeticClient(config, calls);
   const policy = { maxRetries: config.maxRetries };
@@ -135,7 +136,7 @@ export function createOktaConnector(config: OktaConnectorConfig): Connector & In
     for await (const page of pages(
       call,
       options,
-      () => client.userApi.listUsers({ search, limit: USER_SEARCH_LIMIT }),
+      () => client.userApi.listUsers({ search, limit: USERS_LIMIT }),
       oktaUserSchema,
     )) {
       matches.push(...page);
@@ -166,6 +167,20 @@ export function createOktaConnector(config: OktaConnectorConfig): Connector & In
         call,
         options,
         () => client.groupApi.listGroupUsers({ groupId: group.id, limit: config.membersPageSize }),
+        oktaUserSchema,
+      )) {
+        yield page.map(toIdpUser);
+      }
+    },
+
+    async *listUsers(options) {
+      const call = newCall(options);
+      // Neither `search` nor `filter`: Okta then lists every user except DEPROVISIONED ones
+      // (deactivated, unable to sign in), which is what "still in the IdP" should mean here.
+      for await (const page of pages(
+        call,
+        options,
+        () => client.userApi.listUsers({ limit: USERS_LIMIT }),
         oktaUserSchema,
       )) {
         yield page.map(toIdpUser);

@@ -106,3 +106,30 @@ export const membershipParams = z.object({
   group: groupName,
   userId: z.string().min(1).max(64),
 });
+
+const count = z.number().int().nonnegative();
+
+export const prewarmRun = z.object({
+  id: z.string(),
+  connector: z.string(),
+  mode: z.enum(['full', 'incremental']),
+  state: z.enum(['running', 'succeeded', 'failed', 'guarded']),
+  startedAt: z.string(),
+  finishedAt: z.string().nullable(),
+  figures: z.object({
+    apiCalls: count,
+    pages: count,
+    retries: count,
+    groups: count,
+    users: count,
+    memberships: count,
+    errors: count,
+  }),
+  details: z.object({
+    groupsTotal: count.nullable(),
+    absentMarked: count,
+    membershipsRemoved: count,
+    guard: z.object({ reason: z.string(), share: z.number(), limit: z.number() }).nullable(),
+  }),
+  error: z.string().nullable(),
+});

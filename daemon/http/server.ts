@@ -12,16 +12,20 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { Store } from '../../store/types.js';
 import type { AdminService } from '../admin/admin-service.js';
-import { AppError } from '../errors.js';
+import { AppError, notFound } from '../errors.js';
 import { loginInputSchema } from '../login/input.js';
 import type { LoginService } from '../login/login-service.js';
 import type { Metrics } from '../metrics.js';
+import type { PrewarmService } from '../prewarm/prewarm-service.js';
 import { createTokenCheck, type TokenKind } from './auth.js';
 import * as s from './schemas.js';
 
 export interface ServerDeps {
   login: LoginService;
   admin: AdminService;
+  prewarm: PrewarmService;
+  /** Ids of the configured connectors, for "pre-warm every connector". */
+  connectorIds: readonly string[];
   store: Store;
   metrics: Metrics;
   logger: Logger;
@@ -226,6 +230,69 @@ export async function buildServer(deps: ServerDeps): Promise<JitsyncServer> {
       },
     },
     async (request, reply) => reply.status(201).send(await deps.admin.createInvitation(request.body)),
+  );
+
+  app.post(
+    '/v1/prewarm',
+    {
+      config: admin,
+      schema: {
+        summary: 'Start pre-warm runs: one connector, or every connector',
+        security,
+        body: z
+          .object({
+            connector: z.string().min(1).max(64).optional(),
+            full: z.boolean().optional(),
+            confirmRemovals: z.boolean().optional(),
+          })
+          .strict()
+          .default({}),
+        response: {
+          202: z.object({
+            runs: z.array(z.object({ id: z.string(), connector: z.string() })),
+            skipped: z.array(z.object({ connector: z.string(), reason: z.string() })),
+          }),
+          ...errors,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { connector, ...options } = request.body;
+      if (connector !== undefined) {
+        const { run } = await deps.prewarm.start(connector, options);
+        return reply.status(202).send({ runs: [{ id: run.id, connector }], skipped: [] });
+      }
+      const runs: Array<{ id: string; connector: string }> = [];
+      const skipped: Array<{ connector: string; reason: string }> = [];
+      for (const id of deps.connectorIds) {
+        try {
+          const { run } = await deps.prewarm.start(id, options);
+          runs.push({ id: run.id, connector: id });
+        } catch (error) {
+          if (!(error instanceof AppError) || error.status !== 409) throw error;
+          skipped.push({ connector: id, reason: error.message });
+        }
+      }
+      return reply.status(202).send({ runs, skipped });
+    },
+  );
+
+  app.get(
+    '/v1/prewarm/:runId',
+    {
+      config: admin,
+      schema: {
+        summary: 'A pre-warm run: state, progress and figures',
+        security,
+        params: z.object({ runId: z.string().min(1).max(64) }),
+        response: { 200: s.prewarmRun, ...errors },
+      },
+    },
+    async (request) => {
+      const run = await deps.prewarm.get(request.params.runId);
+      if (!run) throw notFound('pre-warm run', request.params.runId);
+      return run;
+    },
   );
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));

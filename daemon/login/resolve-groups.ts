@@ -40,7 +40,11 @@ export async function resolveGroups(input: LoginInput, deps: ResolveGroupsDeps):
     return { ok: true, groups: { source: 'token', fetchedAt: now, names, nestedGroups: [], liveError: null } };
   }
 
-  const cached = await deps.store.getCachedUser(deps.connector.id, input.subject);
+  const [entry, state] = await Promise.all([
+    deps.store.getCachedUser(deps.connector.id, input.subject),
+    deps.store.getConnectorState(deps.connector.id),
+  ]);
+  const cached = entry && withConfirmation(entry, state?.lastCompleteRunAt ?? null);
   if (cached && !cached.absentSince && ageMs(cached, deps.now) < deps.settings.staleAfterMs) {
     return { ok: true, groups: fromCache(cached, 'cache') };
   }
@@ -71,6 +75,14 @@ export async function resolveGroups(input: LoginInput, deps: ResolveGroupsDeps):
     }
     return { ok: false, reason: 'idp_unavailable', liveError };
   }
+}
+
+/**
+ * A complete pre-warm run confirms every cache entry as of its start, even one it did not
+ * rewrite (an incremental run writes only what changed).
+ */
+function withConfirmation(entry: CachedUser, lastCompleteRunAt: string | null): CachedUser {
+  return lastCompleteRunAt && lastCompleteRunAt > entry.fetchedAt ? { ...entry, fetchedAt: lastCompleteRunAt } : entry;
 }
 
 function fromCache(entry: CachedUser, source: GroupsSource): ResolvedGroups {

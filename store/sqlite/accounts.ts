@@ -39,6 +39,8 @@ export interface AccountQueries {
   update<T>(userId: string, updater: AccountUpdater<T>, now: string): { account: Account; result: T; changed: boolean };
   listGroupMembers(organization: string, group: string): string[];
   countUsers(): number;
+  /** Accounts with an id greater than `afterId` (use '' for the first page), in id order. */
+  listPage(afterId: string, limit: number): Account[];
 }
 
 export function createAccountQueries(db: Database): AccountQueries {
@@ -78,6 +80,12 @@ export function createAccountQueries(db: Database): AccountQueries {
     )
     .pluck();
   const selectUserCount = db.prepare<[], number>('SELECT count(*) FROM users').pluck();
+  const selectIdsAfter = db
+    .prepare<[string, number], string>('SELECT id FROM users WHERE id > ? ORDER BY id LIMIT ?')
+    .pluck();
+  const readPage = db.transaction((afterId: string, limit: number) =>
+    selectIdsAfter.all(afterId, limit).flatMap((id) => read(id) ?? []),
+  );
 
   /** Reads outside a transaction; callers wrap it so the three reads see one snapshot. */
   function read(userId: string): Account | null {
@@ -209,5 +217,6 @@ export function createAccountQueries(db: Database): AccountQueries {
     listGroupMembers: (organization, group) => selectGroupMembers.all(organization, group),
 
     countUsers: () => selectUserCount.get() ?? 0,
+    listPage: (afterId, limit) => readPage(afterId, limit),
   };
 }

@@ -1,5 +1,5 @@
 import type { Database } from 'better-sqlite3';
-import type { CacheOrigin, CachedGroup, CachedUser } from '../types.js';
+import { StoreError, type CacheOrigin, type CachedGroup, type CachedUser } from '../types.js';
 import { translateConstraints } from './errors.js';
 import { decodeStrings, encodeStrings } from './json-columns.js';
 
@@ -21,6 +21,8 @@ export interface DirectoryCacheQueries {
   putUsers(users: CachedUser[]): void;
   listUsers(connector: string): CachedUser[];
   putGroups(groups: CachedGroup[]): void;
+  replaceGroups(connector: string, groups: CachedGroup[]): void;
+  deleteGroups(connector: string, ids: string[]): void;
   listGroups(connector: string): CachedGroup[];
 }
 
@@ -63,6 +65,9 @@ export function createDirectoryCacheQueries(db: Database): DirectoryCacheQueries
      ON CONFLICT (connector, id) DO UPDATE SET name = excluded.name, fetched_at = excluded.fetched_at`,
   );
 
+  const deleteAllGroups = db.prepare<[string]>('DELETE FROM cached_groups WHERE connector = ?');
+  const deleteGroup = db.prepare<[string, string]>('DELETE FROM cached_groups WHERE connector = ? AND id = ?');
+
   function writeUser(user: CachedUser): void {
     translateConstraints(
       () =>
@@ -88,6 +93,16 @@ export function createDirectoryCacheQueries(db: Database): DirectoryCacheQueries
   const writeGroups = db.transaction((groups: CachedGroup[]) => {
     for (const g of groups) upsertGroup.run(g.connector, g.id, g.name, g.fetchedAt);
   });
+  const swapGroups = db.transaction((connector: string, groups: CachedGroup[]) => {
+    deleteAllGroups.run(connector);
+    for (const g of groups) {
+      if (g.connector !== connector) throw new StoreError(`group ${g.id} belongs to ${g.connector}, not ${connector}`);
+      upsertGroup.run(g.connector, g.id, g.name, g.fetchedAt);
+    }
+  });
+  const dropGroups = db.transaction((connector: string, ids: string[]) => {
+    for (const id of ids) deleteGroup.run(connector, id);
+  });
 
   return {
     getUser(connector, subject) {
@@ -98,6 +113,8 @@ export function createDirectoryCacheQueries(db: Database): DirectoryCacheQueries
     putUsers: (users) => writeUsers.immediate(users),
     listUsers: (connector) => selectUsers.all(connector).map(fromRow),
     putGroups: (groups) => writeGroups.immediate(groups),
+    replaceGroups: (connector, groups) => swapGroups.immediate(connector, groups),
+    deleteGroups: (connector, ids) => dropGroups.immediate(connector, ids),
     listGroups: (connector) =>
       selectGroups.all(connector).map((g) => ({ connector: g.connector, id: g.id, name: g.name, fetchedAt: g.fetched_at })),
   };

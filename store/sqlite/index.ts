@@ -67,6 +67,7 @@ function createSqliteStore(db: Database.Database, path: string): Store {
     updateAccount: async (userId, updater, now) => accounts.update(userId, updater, now),
     listGroupMembers: async (organization, group) => accounts.listGroupMembers(organization, group),
     countUsers: async () => accounts.countUsers(),
+    listAccounts: async ({ afterId, limit }) => accounts.listPage(afterId ?? '', limit),
 
     listOrganizations: async () => organizations.list(),
     getOrganization: async (key) => organizations.get(key),
@@ -83,10 +84,13 @@ function createSqliteStore(db: Database.Database, path: string): Store {
     putCachedUsers: async (users) => cache.putUsers(users),
     listCachedUsers: async (connector) => cache.listUsers(connector),
     putCachedGroups: async (groups) => cache.putGroups(groups),
+    replaceCachedGroups: async (connector, groups) => cache.replaceGroups(connector, groups),
+    deleteCachedGroups: async (connector, ids) => cache.deleteGroups(connector, ids),
     listCachedGroups: async (connector) => cache.listGroups(connector),
 
     getSyncState: async (userId, connector) => syncStates.get(userId, connector),
     putSyncState: async (state) => syncStates.put(state),
+    putSyncStates: async (states) => syncStates.putMany(states),
     listSyncStates: async (connector) => syncStates.list(connector),
 
     acquireLease: async (name, holder, ttlMs, now) => leases.acquire(name, holder, ttlMs, now),
@@ -94,6 +98,8 @@ function createSqliteStore(db: Database.Database, path: string): Store {
 
     putPrewarmRun: async (run) => runs.put(run),
     getPrewarmRun: async (id) => runs.get(id),
+    getConnectorState: async (connector) => runs.getConnectorState(connector),
+    putConnectorState: async (state) => runs.putConnectorState(state),
 
     appendAudit: async (entry) => audit.append(entry),
     listAudit: async (filter) => audit.list(filter),

@@ -4,6 +4,7 @@ import {
   type Membership,
   type MembershipSource,
   type PrewarmFigures,
+  type PrewarmRunDetails,
 } from '../types.js';
 
 /** Decoders for the JSON columns: what the database hands back is checked, never trusted. */
@@ -91,8 +92,29 @@ export function encodeFigures(figures: PrewarmFigures): string {
   return JSON.stringify(Object.fromEntries(FIGURE_NAMES.map((name) => [name, figures[name]])));
 }
 
+export function encodeRunDetails(details: PrewarmRunDetails): string {
+  return JSON.stringify(details);
+}
+
 export function decodeDetails(text: string, column: string): Record<string, unknown> {
   const value = parse(text, column);
   if (!isRecord(value)) throw new StoreError(`column ${column} is not an object`);
   return value;
+}
+
+export function decodeRunDetails(text: string, column: string): PrewarmRunDetails {
+  const value = parse(text, column);
+  if (!isRecord(value)) throw new StoreError(`column ${column} is not an object`);
+  const { groupsTotal, absentMarked, membershipsRemoved, guard } = value;
+  const isCount = (n: unknown): n is number => typeof n === 'number' && Number.isInteger(n) && n >= 0;
+  if (!(groupsTotal === null || isCount(groupsTotal)) || !isCount(absentMarked) || !isCount(membershipsRemoved)) {
+    throw new StoreError(`column ${column} has malformed counters`);
+  }
+  if (guard === null) return { groupsTotal, absentMarked, membershipsRemoved, guard: null };
+  if (!isRecord(guard)) throw new StoreError(`column ${column} has a malformed guard`);
+  const { reason, share, limit } = guard;
+  if (typeof reason !== 'string' || typeof share !== 'number' || typeof limit !== 'number') {
+    throw new StoreError(`column ${column} has a malformed guard`);
+  }
+  return { groupsTotal, absentMarked, membershipsRemoved, guard: { reason, share, limit } };
 }

@@ -135,6 +135,21 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX audit_by_user ON audit (user_id, at, seq);
     `,
   },
+  {
+    version: 2,
+    description: 'pre-warm run details, connector state (incremental cursor)',
+    sql: `
+      ALTER TABLE prewarm_runs ADD COLUMN details TEXT NOT NULL
+        DEFAULT '{"groupsTotal":null,"absentMarked":0,"membershipsRemoved":0,"guard":null}';
+
+      CREATE TABLE connector_states (
+        connector             TEXT PRIMARY KEY,
+        cursor                TEXT,
+        last_complete_run_at  TEXT,
+        last_run_id           TEXT
+      );
+    `,
+  },
 ];
 
 export function schemaVersion(db: Database): number {

@@ -1,7 +1,7 @@
 import type { Database } from 'better-sqlite3';
-import type { PrewarmRun, PrewarmRunState } from '../types.js';
+import type { ConnectorState, PrewarmRun, PrewarmRunState } from '../types.js';
 import { translateConstraints } from './errors.js';
-import { decodeFigures, encodeFigures } from './json-columns.js';
+import { decodeFigures, decodeRunDetails, encodeFigures, encodeRunDetails } from './json-columns.js';
 
 interface PrewarmRunRow {
   id: string;
@@ -11,32 +11,50 @@ interface PrewarmRunRow {
   started_at: string;
   finished_at: string | null;
   figures: string;
+  details: string;
   error: string | null;
+}
+
+interface ConnectorStateRow {
+  connector: string;
+  cursor: string | null;
+  last_complete_run_at: string | null;
+  last_run_id: string | null;
 }
 
 export interface PrewarmRunQueries {
   put(run: PrewarmRun): void;
   get(id: string): PrewarmRun | null;
+  getConnectorState(connector: string): ConnectorState | null;
+  putConnectorState(state: ConnectorState): void;
 }
 
 export function createPrewarmRunQueries(db: Database): PrewarmRunQueries {
   const upsert = db.prepare<
-    [string, string, PrewarmRun['mode'], PrewarmRunState, string, string | null, string, string | null]
+    [string, string, PrewarmRun['mode'], PrewarmRunState, string, string | null, string, string, string | null]
   >(
-    `INSERT INTO prewarm_runs (id, connector, mode, state, started_at, finished_at, figures, error)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+    `INSERT INTO prewarm_runs (id, connector, mode, state, started_at, finished_at, figures, details, error)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (id) DO UPDATE SET
        connector = excluded.connector, mode = excluded.mode, state = excluded.state,
        started_at = excluded.started_at, finished_at = excluded.finished_at,
-       figures = excluded.figures, error = excluded.error`,
+       figures = excluded.figures, details = excluded.details, error = excluded.error`,
   );
   const selectOne = db.prepare<[string], PrewarmRunRow>('SELECT * FROM prewarm_runs WHERE id = ?');
+  const selectState = db.prepare<[string], ConnectorStateRow>('SELECT * FROM connector_states WHERE connector = ?');
+  const upsertState = db.prepare<[string, string | null, string | null, string | null]>(
+    `INSERT INTO connector_states (connector, cursor, last_complete_run_at, last_run_id) VALUES (?, ?, ?, ?)
+     ON CONFLICT (connector) DO UPDATE SET cursor = excluded.cursor,
+       last_complete_run_at = excluded.last_complete_run_at, last_run_id = excluded.last_run_id`,
+  );
 
   return {
     put(run) {
       const figures = encodeFigures(run.figures);
+      const details = encodeRunDetails(run.details);
       translateConstraints(
-        () => upsert.run(run.id, run.connector, run.mode, run.state, run.startedAt, run.finishedAt, figures, run.error),
+        () =>
+          upsert.run(run.id, run.connector, run.mode, run.state, run.startedAt, run.finishedAt, figures, details, run.error),
         {},
       );
     },
@@ -51,8 +69,22 @@ export function createPrewarmRunQueries(db: Database): PrewarmRunQueries {
         startedAt: row.started_at,
         finishedAt: row.finished_at,
         figures: decodeFigures(row.figures, 'prewarm_runs.figures'),
+        details: decodeRunDetails(row.details, 'prewarm_runs.details'),
         error: row.error,
       };
+    },
+    getConnectorState(connector) {
+      const row = selectState.get(connector);
+      if (row === undefined) return null;
+      return {
+        connector: row.connector,
+        cursor: row.cursor,
+        lastCompleteRunAt: row.last_complete_run_at,
+        lastRunId: row.last_run_id,
+      };
+    },
+    putConnectorState(state) {
+      upsertState.run(state.connector, state.cursor, state.lastCompleteRunAt, state.lastRunId);
     },
   };
 }

@@ -21,6 +21,7 @@ interface SyncStateRow {
 export interface SyncStateQueries {
   get(userId: string, connector: string): SyncState | null;
   put(state: SyncState): void;
+  putMany(states: SyncState[]): void;
   list(connector?: string): SyncState[];
 }
 
@@ -61,32 +62,39 @@ export function createSyncStateQueries(db: Database): SyncStateQueries {
        pending_remove = excluded.pending_remove, status = excluded.status, last_error = excluded.last_error`,
   );
 
+  const writeMany = db.transaction((states: SyncState[]) => {
+    for (const state of states) writeOne(state);
+  });
+
   return {
     get(userId, connector) {
       const row = selectOne.get(userId, connector);
       return row === undefined ? null : fromRow(row);
     },
-    put(state) {
-      checkMemberships(state.pendingAdd);
-      checkMemberships(state.pendingRemove);
-      translateConstraints(
-        () =>
-          upsert.run(
-            state.userId,
-            state.connector,
-            state.subject,
-            encodeStrings(state.appliedGroups, 'sync state appliedGroups'),
-            state.lastLoginAt,
-            state.lastReconciledAt,
-            state.lastSeenByPrewarmAt,
-            encodeMemberships(state.pendingAdd),
-            encodeMemberships(state.pendingRemove),
-            state.status,
-            state.lastError,
-          ),
-        {},
-      );
-    },
+    put: (state) => writeOne(state),
+    putMany: (states) => writeMany.immediate(states),
     list: (connector) => (connector === undefined ? selectAll.all() : selectByConnector.all(connector)).map(fromRow),
   };
+
+  function writeOne(state: SyncState): void {
+    checkMemberships(state.pendingAdd);
+    checkMemberships(state.pendingRemove);
+    translateConstraints(
+      () =>
+        upsert.run(
+          state.userId,
+          state.connector,
+          state.subject,
+          encodeStrings(state.appliedGroups, 'sync state appliedGroups'),
+          state.lastLoginAt,
+          state.lastReconciledAt,
+          state.lastSeenByPrewarmAt,
+          encodeMemberships(state.pendingAdd),
+          encodeMemberships(state.pendingRemove),
+          state.status,
+          state.lastError,
+        ),
+      {},
+    );
+  }
 }

@@ -1,9 +1,16 @@
 import { ldapConnector } from '../../connectors/ldap/index.js';
-import { hasIncrementalFeed, type CallStats, type Connector, type IncrementalFeed } from '../../connectors/types.js';
+import {
+  hasIncrementalFeed,
+  hasUserListing,
+  type CallStats,
+  type Connector,
+  type IncrementalFeed,
+  type UserListing,
+} from '../../connectors/types.js';
 import { SERVICE_DN, SERVICE_PASSWORD } from './fixture.js';
 import { SUFFIX } from './slapd.js';
 
-export type LdapTestConnector = Connector & IncrementalFeed;
+export type LdapTestConnector = Connector & IncrementalFeed & UserListing;
 
 /** The real connector, configured from raw YAML-like input as the config loader would. */
 export function makeConnector(url: string, overrides: Record<string, unknown> = {}): LdapTestConnector {
@@ -21,6 +28,7 @@ export function makeConnector(url: string, overrides: Record<string, unknown> = 
   });
   const connector = ldapConnector.create(config, { baseDir: process.cwd() });
   if (!hasIncrementalFeed(connector)) throw new Error('the LDAP connector lost its incremental feed');
+  if (!hasUserListing(connector)) throw new Error('the LDAP connector lost its user listing');
   return connector;
 }
 

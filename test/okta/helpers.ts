@@ -1,5 +1,5 @@
 import { createOktaConnector, oktaConfigSchema } from '../../connectors/okta/index.js';
-import type { CallStats, Connector, IdpGroup, IdpUser, IncrementalFeed } from '../../connectors/types.js';
+import type { CallStats, Connector, IdpGroup, IdpUser, IncrementalFeed, UserListing } from '../../connectors/types.js';
 import { FakeOkta, type FakeOktaOptions } from '../fakes/okta/index.js';
 import type { LoggedRequest } from '../fakes/fake-server.js';
 
@@ -13,7 +13,7 @@ export async function startFakeOkta(options: FakeOktaOptions = {}): Promise<Fake
 export function oktaConnectorFor(
   fake: FakeOkta,
   overrides: Record<string, unknown> = {},
-): Connector & IncrementalFeed {
+): Connector & IncrementalFeed & UserListing {
   const config = oktaConfigSchema.parse({
     id: 'okta-test',
     type: 'okta',

@@ -574,9 +574,39 @@ export function describeStoreContract(label: string, open: () => Promise<Store>)
           { connector: 'entra', id: 'g1', name: 'Other', fetchedAt: T0 },
         ]);
       });
+
+      it("replaces one connector's whole group list, and deletes groups by id", async () => {
+        await store.putCachedGroups([
+          { connector: 'okta-prod', id: 'g1', name: 'Engineering', fetchedAt: T0 },
+          { connector: 'okta-prod', id: 'g2', name: 'Ops', fetchedAt: T0 },
+          { connector: 'entra', id: 'g9', name: 'Other', fetchedAt: T0 },
+        ]);
+        await store.replaceCachedGroups('okta-prod', [
+          { connector: 'okta-prod', id: 'g2', name: 'Ops', fetchedAt: T1 },
+          { connector: 'okta-prod', id: 'g3', name: 'Sales', fetchedAt: T1 },
+        ]);
+        const ids = async (connector: string) => (await store.listCachedGroups(connector)).map((g) => g.id).sort();
+        expect(await ids('okta-prod')).toEqual(['g2', 'g3']);
+        expect(await ids('entra')).toEqual(['g9']);
+        await store.deleteCachedGroups('okta-prod', ['g3', 'missing']);
+        expect(await ids('okta-prod')).toEqual(['g2']);
+        await store.replaceCachedGroups('okta-prod', []);
+        expect(await ids('okta-prod')).toEqual([]);
+        expect(await ids('entra')).toEqual(['g9']);
+      });
     });
 
     describe('sync state', () => {
+      it('bulk put upserts many sync states at once', async () => {
+        const states = Array.from({ length: 500 }, (_, i) => syncState(`user-${i}`, 'okta-prod'));
+        await store.putSyncStates(states);
+        await store.putSyncStates([syncState('user-7', 'okta-prod', { status: 'absent', pendingRemove: [m('OrgA', 'G', 'sync')] })]);
+        const listed = await store.listSyncStates('okta-prod');
+        expect(listed).toHaveLength(500);
+        expect(await store.getSyncState('user-7', 'okta-prod')).toMatchObject({ status: 'absent' });
+        expect(await store.getSyncState('user-8', 'okta-prod')).toEqual(states[8]);
+      });
+
       it('stores, replaces and lists sync states, optionally by connector', async () => {
         const a = syncState('user-1', 'okta-prod');
         await store.putSyncState(a);
@@ -659,6 +689,7 @@ export function describeStoreContract(label: string, open: () => Promise<Store>)
           startedAt: T0,
           finishedAt: null,
           figures: { apiCalls: 0, pages: 0, retries: 0, groups: 0, users: 0, memberships: 0, errors: 0 },
+          details: { groupsTotal: null, absentMarked: 0, membershipsRemoved: 0, guard: null },
           error: null,
         };
         await store.putPrewarmRun(running);
@@ -670,10 +701,48 @@ export function describeStoreContract(label: string, open: () => Promise<Store>)
           state: 'failed',
           finishedAt: T1,
           figures: { apiCalls: 120, pages: 118, retries: 3, groups: 40, users: 2000, memberships: 9000, errors: 1 },
+          details: {
+            groupsTotal: 40,
+            absentMarked: 300,
+            membershipsRemoved: 1200,
+            guard: { reason: 'would mark 15% of users absent', share: 0.15, limit: 0.1 },
+          },
           error: 'rate limited',
         };
         await store.putPrewarmRun(failed);
         expect(await store.getPrewarmRun('run-1')).toEqual(failed);
+      });
+
+      it('keeps one connector state per connector, replaced on put', async () => {
+        expect(await store.getConnectorState('entra')).toBeNull();
+        const first = { connector: 'entra', cursor: 'https://graph/delta?token=1', lastCompleteRunAt: T0, lastRunId: 'run-1' };
+        await store.putConnectorState(first);
+        await store.putConnectorState({ connector: 'okta', cursor: null, lastCompleteRunAt: null, lastRunId: null });
+        expect(await store.getConnectorState('entra')).toEqual(first);
+        const second = { ...first, cursor: null, lastRunId: 'run-2' };
+        await store.putConnectorState(second);
+        expect(await store.getConnectorState('entra')).toEqual(second);
+        expect(await store.getConnectorState('okta')).toEqual({
+          connector: 'okta',
+          cursor: null,
+          lastCompleteRunAt: null,
+          lastRunId: null,
+        });
+      });
+    });
+
+    describe('listing accounts', () => {
+      it('pages through every account in id order, with memberships', async () => {
+        for (const n of [3, 1, 5, 2, 4]) {
+          await store.createAccount(newUser(n), [m('OrgA', `G${n}`)], T0);
+        }
+        const first = await store.listAccounts({ afterId: null, limit: 2 });
+        expect(first.map((a) => a.user.id)).toEqual([newUser(1).id, newUser(2).id]);
+        expect(first[0]!.memberships).toEqual([m('OrgA', 'G1')]);
+        const second = await store.listAccounts({ afterId: first[1]!.user.id, limit: 2 });
+        const third = await store.listAccounts({ afterId: second[1]!.user.id, limit: 2 });
+        expect([...second, ...third].map((a) => a.user.id)).toEqual([newUser(3).id, newUser(4).id, newUser(5).id]);
+        expect(await store.listAccounts({ afterId: third[0]!.user.id, limit: 2 })).toEqual([]);
       });
     });
 

@@ -35,21 +35,25 @@ export interface TestDaemon {
   call(method: string, path: string, body?: unknown, token?: string | null): Promise<{ status: number; body: any }>;
   login(body: Record<string, unknown>): Promise<{ status: number; body: any }>;
   stop(): Promise<void>;
+  /** Stops the daemon and starts a new one on the same config and folder (the state stays). */
+  restart(): Promise<TestDaemon>;
 }
 
 /**
  * Starts the real daemon (config parsed from YAML, SQLite in a temp folder, real HTTP on a free
  * loopback port). `yaml` is appended to a base config; `provisioning` replaces the default block.
  */
-export async function startDaemon(options: { provisioning?: string; extra?: string; directory?: unknown } = {}): Promise<TestDaemon> {
-  const dir = mkdtempSync(join(tmpdir(), 'jitsync-test-'));
-  writeFileSync(join(dir, 'directory.json'), JSON.stringify(options.directory ?? DIRECTORY));
+export async function startDaemon(
+  options: { provisioning?: string; extra?: string; directory?: unknown; demoPrewarm?: string; store?: string; dir?: string } = {},
+): Promise<TestDaemon> {
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'jitsync-test-'));
+  if (!options.dir) writeFileSync(join(dir, 'directory.json'), JSON.stringify(options.directory ?? DIRECTORY));
   const text = `
 server:
   listen: 127.0.0.1:0
   hookToken: ${HOOK_TOKEN}
   adminToken: ${ADMIN_TOKEN}
-store: sqlite:./jitsync.db
+store: ${options.store ?? 'sqlite:./jitsync.db'}
 log: { level: silent }
 provisioning:
 ${options.provisioning ?? '  membership: reset'}
@@ -58,11 +62,11 @@ organizations:
   - { key: OrgB, defaultGroup: Members, groups: [developers, sonar-users] }
   - { key: Sonar, defaultGroup: sonar-users, groups: [my-gitlab-group, my-gitlab-group/sub-group] }
 connectors:
-  - { id: demo, type: file, path: ./directory.json }
+  - { id: demo, type: file, path: ./directory.json${options.demoPrewarm ? `, prewarm: "${options.demoPrewarm}"` : ''} }
 ${options.extra ?? ''}
 `;
   const config = parseConfig(text, { baseDir: dir, env: {}, definitions: connectorDefinitions });
-  const daemon = await createDaemon(config, createLogger('silent'));
+  const daemon = await createDaemon(config, createLogger('silent'), { prewarmJitterMs: 0 });
   const address = await daemon.listen();
 
   const call: TestDaemon['call'] = async (method, path, body, token) => {
@@ -88,6 +92,10 @@ ${options.extra ?? ''}
     async stop() {
       await daemon.close();
       rmSync(dir, { recursive: true, force: true });
+    },
+    async restart() {
+      await daemon.close();
+      return startDaemon({ ...options, dir });
     },
   };
 }

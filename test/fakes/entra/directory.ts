@@ -145,6 +145,10 @@ export class Directory {
     this.users.delete(user.id);
   }
 
+  listUsers(): DirectoryUser[] {
+    return [...this.users.values()];
+  }
+
   listGroups(): DirectoryGroup[] {
     return [...this.groups.values()];
   }

@@ -171,6 +171,7 @@ export class FakeEntra {
         return this.groupCollection(request, this.directory.transitiveMemberOf(group.id));
       }
     }
+    if (collection === 'users' && get && segments.length === 1) return this.listUsers(request);
     if (collection === 'users' && get && id) {
       const user = this.directory.findUser(id);
       if (segments.length === 2) {
@@ -200,6 +201,15 @@ export class FakeEntra {
     const paging = parsePaging(request);
     const items = this.directory.listGroups().map((g) => ({ id: g.id, ...serializeGroup(g, select) }));
     return page(this.baseUrl, request, items, paging);
+  }
+
+  /** `GET /users`: every user, `$top` default 100 and at most 999, in a stable order. */
+  private listUsers(request: LoggedRequest): FakeResponse {
+    allowQuery(request, ['$select', '$top', '$skiptoken']);
+    const select = parseSelect(request, 'user');
+    const paging = parsePaging(request);
+    const items = this.directory.listUsers().map((u) => ({ id: u.id, ...serializeUser(u, select) }));
+    return page(this.baseUrl, request, items, paging, { '@odata.context': `${this.baseUrl}/v1.0/$metadata#users` });
   }
 
   private transitiveMembers(request: LoggedRequest, groupId: string): FakeResponse {

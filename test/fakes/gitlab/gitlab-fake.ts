@@ -305,8 +305,27 @@ function listUsers(directory: GitlabDirectory, viewer: FakeUser, request: Logged
         (viewer.admin && u.email.toLowerCase() === search),
     );
   }
-  users.sort((a, b) => b.id - a.id);
+  // `active=true` keeps only users who can sign in (not blocked or deactivated).
+  if (readBoolean(q, 'active')) users = users.filter((u) => u.state === 'active');
+  users = sortUsers(users, q);
   return page(request, users.map((u) => userJson(request, viewer, u)));
+}
+
+/** `order_by` (default `id`) and `sort` (default `desc`), as `GET /users` takes them. */
+function sortUsers(users: FakeUser[], q: URLSearchParams): FakeUser[] {
+  const orderBy = q.get('order_by') ?? 'id';
+  if (!['id', 'name', 'username', 'created_at', 'updated_at'].includes(orderBy)) {
+    throw new ParamError('order_by does not have a valid value');
+  }
+  const sort = q.get('sort') ?? 'desc';
+  if (sort !== 'asc' && sort !== 'desc') throw new ParamError('sort does not have a valid value');
+  // Every fake user has the same timestamps: those orders fall back to the id, as ties do.
+  const key = (u: FakeUser): string | number => (orderBy === 'name' ? u.name : orderBy === 'username' ? u.username : u.id);
+  return [...users].sort((a, b) => {
+    const [ka, kb] = [key(a), key(b)];
+    const cmp = ka < kb ? -1 : ka > kb ? 1 : a.id - b.id;
+    return sort === 'asc' ? cmp : -cmp;
+  });
 }
 
 const origin = (request: LoggedRequest) => `http://${request.headers.host ?? '127.0.0.1'}`;

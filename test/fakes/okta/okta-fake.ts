@@ -170,7 +170,9 @@ export class FakeOkta {
     if (unsupported) return notSupported(answer, unsupported);
     let users = this.directory.users();
     const search = request.query.get('search');
-    if (search !== null) users = users.filter(parseFilter(search, USER_SEARCH_ATTRIBUTES));
+    // Documented: without `search` (or `filter`) the list leaves DEPROVISIONED users out.
+    if (search === null) users = users.filter((u) => u.status !== 'DEPROVISIONED');
+    else users = users.filter(parseFilter(search, USER_SEARCH_ATTRIBUTES));
     const paged = pageOf(users, request, USERS_LIMITS, this.baseUrl, byId);
     return answer(200, paged.items.map(userJson), { link: paged.link });
   }

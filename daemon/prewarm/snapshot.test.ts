@@ -1,0 +1,139 @@
+import { describe, expect, it } from 'vitest';
+import type { CachedUser } from '../../store/types.js';
+import { applyGroupChanges, diffFullSnapshot, removalGuard, Snapshot } from './snapshot.js';
+
+const T0 = '2026-01-01T00:00:00.000Z';
+const T1 = '2026-01-02T00:00:00.000Z';
+
+function cached(subject: string, groups: string[], overrides: Partial<CachedUser> = {}): CachedUser {
+  return {
+    connector: 'okta',
+    subject,
+    email: `${subject}@example.com`,
+    name: subject,
+    groups,
+    nestedGroups: [],
+    fetchedAt: T0,
+    origin: 'prewarm',
+    absentSince: null,
+    ...overrides,
+  };
+}
+
+const user = (subject: string) => ({ subject, email: `${subject}@example.com`, name: subject });
+
+function snapshotOf(members: Record<string, string[]>, alsoListed: string[] = []): Snapshot {
+  const snapshot = new Snapshot();
+  for (const [group, subjects] of Object.entries(members)) {
+    snapshot.addMembers({ id: group, name: group }, subjects.map(user));
+  }
+  snapshot.addUsers(alsoListed.map(user));
+  return snapshot;
+}
+
+describe('a full snapshot against the cache', () => {
+  it('writes every user fresh, with sorted group names, counting memberships once', () => {
+    const snapshot = snapshotOf({ devs: ['ada', 'grace'], admins: ['ada'] });
+    snapshot.addMembers({ id: 'devs', name: 'devs' }, [user('ada')]);
+    expect(snapshot.memberships).toBe(3);
+    const changes = diffFullSnapshot([], snapshot, { connector: 'okta', now: T1, usersListed: false });
+    expect(changes.writes.map((u) => [u.subject, u.groups, u.fetchedAt])).toEqual([
+      ['ada', ['admins', 'devs'], T1],
+      ['grace', ['devs'], T1],
+    ]);
+    expect(changes).toMatchObject({ absentMarked: 0, membershipsRemoved: 0, usersBefore: 0, membershipsBefore: 0 });
+  });
+
+  it('marks users the IdP no longer lists absent, keeping their last known groups', () => {
+    const previous = [cached('ada', ['devs']), cached('gone', ['devs', 'admins'])];
+    const changes = diffFullSnapshot(previous, snapshotOf({ devs: ['ada'] }), { connector: 'okta', now: T1, usersListed: true });
+    expect(changes.writes.find((u) => u.subject === 'gone')).toMatchObject({ absentSince: T1, groups: ['devs', 'admins'] });
+    expect(changes).toMatchObject({ absentMarked: 1, membershipsRemoved: 0, usersBefore: 2, membershipsBefore: 3 });
+  });
+
+  it('without a user listing, reads a user missing from every group as in no group, not absent', () => {
+    const previous = [cached('ada', ['devs']), cached('loner', ['admins'])];
+    const changes = diffFullSnapshot(previous, snapshotOf({ devs: ['ada'] }), { connector: 'okta', now: T1, usersListed: false });
+    expect(changes.writes.find((u) => u.subject === 'loner')).toMatchObject({ absentSince: null, groups: [], fetchedAt: T1 });
+    expect(changes).toMatchObject({ absentMarked: 0, membershipsRemoved: 1 });
+  });
+
+  it('brings an absent user back when the IdP lists it again, and does not re-mark one already absent', () => {
+    const previous = [cached('back', [], { absentSince: T0 }), cached('still-gone', ['devs'], { absentSince: T0 })];
+    const changes = diffFullSnapshot(previous, snapshotOf({ devs: ['back'] }), { connector: 'okta', now: T1, usersListed: true });
+    expect(changes.writes).toHaveLength(1);
+    expect(changes.writes[0]).toMatchObject({ subject: 'back', absentSince: null, groups: ['devs'] });
+    expect(changes.absentMarked).toBe(0);
+  });
+
+  it('keeps nested-group knowledge from live look-ups only for groups the user still holds', () => {
+    const previous = [cached('ada', ['devs', 'eng'], { nestedGroups: ['eng', 'old'], origin: 'live' })];
+    const changes = diffFullSnapshot(previous, snapshotOf({ devs: ['ada'], eng: ['ada'] }), { connector: 'okta', now: T1, usersListed: true });
+    expect(changes.writes[0]).toMatchObject({ nestedGroups: ['eng'], origin: 'prewarm' });
+  });
+});
+
+describe('incremental changes applied to the cache', () => {
+  const previous = [cached('ada', ['admins', 'devs']), cached('grace', ['devs']), cached('alan', ['ops'])];
+
+  it('replaces a changed group’s members and writes only the users it touched', () => {
+    const changes = applyGroupChanges(
+      previous,
+      [{ group: { id: 'devs', name: 'devs' }, oldName: 'devs', members: [user('ada'), user('alan')] }],
+      [],
+      { connector: 'okta', now: T1 },
+    );
+    expect(changes.writes.map((u) => [u.subject, u.groups])).toEqual([
+      ['grace', []],
+      ['alan', ['devs', 'ops']],
+    ]);
+    expect(changes.membershipsRemoved).toBe(1);
+  });
+
+  it('moves a renamed group’s members to the new name', () => {
+    const changes = applyGroupChanges(
+      previous,
+      [{ group: { id: 'devs', name: 'engineering' }, oldName: 'devs', members: [user('ada'), user('grace')] }],
+      [],
+      { connector: 'okta', now: T1 },
+    );
+    expect(Object.fromEntries(changes.writes.map((u) => [u.subject, u.groups]))).toEqual({
+      ada: ['admins', 'engineering'],
+      grace: ['engineering'],
+    });
+  });
+
+  it('removes a deleted group from everyone and adds new users it sees', () => {
+    const changes = applyGroupChanges(
+      previous,
+      [{ group: { id: 'new', name: 'new' }, oldName: null, members: [user('newcomer')] }],
+      ['devs'],
+      { connector: 'okta', now: T1 },
+    );
+    expect(Object.fromEntries(changes.writes.map((u) => [u.subject, u.groups]))).toEqual({
+      newcomer: ['new'],
+      ada: ['admins'],
+      grace: [],
+    });
+    expect(changes.membershipsRemoved).toBe(2);
+  });
+});
+
+describe('the removal guard', () => {
+  const base = { writes: [], absentMarked: 0, membershipsRemoved: 0, usersBefore: 100, membershipsBefore: 1000 };
+
+  it('stops a run that would mark more than the limit absent', () => {
+    expect(removalGuard({ ...base, absentMarked: 10 }, 0.1)).toBeNull();
+    expect(removalGuard({ ...base, absentMarked: 11 }, 0.1)).toMatchObject({ share: 0.11, limit: 0.1 });
+  });
+
+  it('stops a run that would strip more than the limit of group memberships', () => {
+    expect(removalGuard({ ...base, membershipsRemoved: 100 }, 0.1)).toBeNull();
+    const guard = removalGuard({ ...base, membershipsRemoved: 500 }, 0.1);
+    expect(guard?.reason).toBe('would remove 500 of 1000 group memberships (50.0%, limit 10.0%)');
+  });
+
+  it('never stops a first run', () => {
+    expect(removalGuard({ ...base, usersBefore: 0, membershipsBefore: 0 }, 0)).toBeNull();
+  });
+});

@@ -1,0 +1,214 @@
+import type { IdpGroup, IdpUser } from '../../connectors/types.js';
+import type { CachedUser } from '../../store/types.js';
+
+/**
+ * The pure half of pre-warm: what a run learned from the IdP, compared with the cache it
+ * replaces. Nothing here does I/O; `prewarm-service.ts` feeds it and writes its results.
+ */
+
+export interface SnapshotUser {
+  subject: string;
+  email: string | null;
+  name: string | null;
+  groups: Set<string>;
+}
+
+/** Users by subject, as a walk over groups (and, when the IdP lists them, all users) saw them. */
+export class Snapshot {
+  readonly users = new Map<string, SnapshotUser>();
+  memberships = 0;
+
+  addMembers(group: IdpGroup, members: readonly IdpUser[]): void {
+    for (const member of members) {
+      const user = this.user(member);
+      if (!user.groups.has(group.name)) {
+        user.groups.add(group.name);
+        this.memberships++;
+      }
+    }
+  }
+
+  addUsers(users: readonly IdpUser[]): void {
+    for (const user of users) this.user(user);
+  }
+
+  private user(idp: IdpUser): SnapshotUser {
+    let user = this.users.get(idp.subject);
+    if (!user) {
+      user = { subject: idp.subject, email: idp.email, name: idp.name, groups: new Set() };
+      this.users.set(idp.subject, user);
+    }
+    return user;
+  }
+}
+
+export interface CacheChanges {
+  /** Cache entries to write. */
+  writes: CachedUser[];
+  /** Users the run marks absent now (they were present before). */
+  absentMarked: number;
+  /** IdP group memberships present before and gone now, over users still present. */
+  membershipsRemoved: number;
+  /** Present users and their group memberships before the run: the guard's denominators. */
+  usersBefore: number;
+  membershipsBefore: number;
+}
+
+/**
+ * A complete snapshot against the previous cache. Every user in the snapshot is written fresh.
+ * A cached user the snapshot lacks is marked absent when the IdP listed all its users
+ * (`usersListed`); otherwise the walk over groups only shows that the user is in no group.
+ */
+export function diffFullSnapshot(
+  previous: readonly CachedUser[],
+  snapshot: Snapshot,
+  options: { connector: string; now: string; usersListed: boolean },
+): CacheChanges {
+  const { connector, now, usersListed } = options;
+  const before = new Map(previous.map((user) => [user.subject, user]));
+  const changes: CacheChanges = { writes: [], absentMarked: 0, membershipsRemoved: 0, usersBefore: 0, membershipsBefore: 0 };
+
+  for (const old of previous) {
+    if (old.absentSince) continue;
+    changes.usersBefore++;
+    changes.membershipsBefore += old.groups.length;
+  }
+
+  for (const user of snapshot.users.values()) {
+    const old = before.get(user.subject);
+    const groups = [...user.groups].sort();
+    if (old && !old.absentSince) changes.membershipsRemoved += countRemoved(old.groups, user.groups);
+    changes.writes.push({
+      connector,
+      subject: user.subject,
+      email: user.email ?? old?.email ?? null,
+      name: user.name ?? old?.name ?? null,
+      groups,
+      // Group walks do not say which memberships came through nesting: keep what a live look-up said.
+      nestedGroups: (old?.nestedGroups ?? []).filter((name) => user.groups.has(name)),
+      fetchedAt: now,
+      origin: 'prewarm',
+      absentSince: null,
+    });
+  }
+
+  for (const old of previous) {
+    if (snapshot.users.has(old.subject)) continue;
+    if (usersListed) {
+      if (old.absentSince) continue;
+      changes.absentMarked++;
+      changes.writes.push({ ...old, absentSince: now });
+    } else {
+      changes.membershipsRemoved += old.absentSince ? 0 : old.groups.length;
+      changes.writes.push({ ...old, groups: [], nestedGroups: [], fetchedAt: now, origin: 'prewarm' });
+    }
+  }
+  return changes;
+}
+
+/**
+ * An incremental feed's answer applied to the cache: each changed group's full member list
+ * replaces what the cache said of it (under its old name too, when it was renamed), and deleted
+ * groups leave every user. Only users whose groups changed are written.
+ */
+export function applyGroupChanges(
+  previous: readonly CachedUser[],
+  changed: ReadonlyArray<{ group: IdpGroup; oldName: string | null; members: readonly IdpUser[] }>,
+  deletedNames: readonly string[],
+  options: { connector: string; now: string },
+): CacheChanges {
+  const users = new Map(previous.map((user) => [user.subject, { ...user, groups: [...user.groups] }]));
+  const touched = new Set<string>();
+  const changes: CacheChanges = { writes: [], absentMarked: 0, membershipsRemoved: 0, usersBefore: 0, membershipsBefore: 0 };
+  for (const user of previous) {
+    if (user.absentSince) continue;
+    changes.usersBefore++;
+    changes.membershipsBefore += user.groups.length;
+  }
+
+  const leave = (names: ReadonlySet<string>, keep: ReadonlySet<string>) => {
+    for (const user of users.values()) {
+      if (keep.has(user.subject)) continue;
+      const remaining = user.groups.filter((name) => !names.has(name));
+      if (remaining.length === user.groups.length) continue;
+      if (!user.absentSince) changes.membershipsRemoved += user.groups.length - remaining.length;
+      user.groups = remaining;
+      user.nestedGroups = user.nestedGroups.filter((name) => !names.has(name));
+      touched.add(user.subject);
+    }
+  };
+
+  for (const { group, oldName, members } of changed) {
+    const memberSubjects = new Set(members.map((m) => m.subject));
+    // A renamed group: its old name leaves everyone, members included, who get the new name.
+    if (oldName !== null && oldName !== group.name) leave(new Set([oldName]), new Set());
+    leave(new Set([group.name]), memberSubjects);
+    for (const member of members) {
+      let user = users.get(member.subject);
+      if (!user) {
+        user = {
+          connector: options.connector,
+          subject: member.subject,
+          email: member.email,
+          name: member.name,
+          groups: [],
+          nestedGroups: [],
+          fetchedAt: options.now,
+          origin: 'prewarm',
+          absentSince: null,
+        };
+        users.set(member.subject, user);
+      }
+      if (!user.groups.includes(group.name)) {
+        user.groups = [...user.groups, group.name].sort();
+        touched.add(member.subject);
+      }
+    }
+  }
+  if (deletedNames.length > 0) leave(new Set(deletedNames), new Set());
+
+  for (const subject of touched) {
+    const user = users.get(subject)!;
+    changes.writes.push({ ...user, fetchedAt: options.now, origin: 'prewarm' });
+  }
+  return changes;
+}
+
+export interface Guard {
+  reason: string;
+  share: number;
+  limit: number;
+}
+
+/**
+ * The removal guard (SPEC §4): a run that would mark more than `limit` of the connector's users
+ * absent, or strip more than `limit` of their group memberships, stops for an admin to confirm.
+ * An empty cache has nothing to lose and is never guarded.
+ */
+export function removalGuard(changes: CacheChanges, limit: number): Guard | null {
+  const absentShare = changes.usersBefore === 0 ? 0 : changes.absentMarked / changes.usersBefore;
+  if (absentShare > limit) {
+    return {
+      reason: `would mark ${changes.absentMarked} of ${changes.usersBefore} users absent (${percent(absentShare)}, limit ${percent(limit)})`,
+      share: absentShare,
+      limit,
+    };
+  }
+  const removedShare = changes.membershipsBefore === 0 ? 0 : changes.membershipsRemoved / changes.membershipsBefore;
+  if (removedShare > limit) {
+    return {
+      reason: `would remove ${changes.membershipsRemoved} of ${changes.membershipsBefore} group memberships (${percent(removedShare)}, limit ${percent(limit)})`,
+      share: removedShare,
+      limit,
+    };
+  }
+  return null;
+}
+
+function countRemoved(before: readonly string[], after: ReadonlySet<string>): number {
+  return before.filter((name) => !after.has(name)).length;
+}
+
+function percent(share: number): string {
+  return `${(share * 100).toFixed(1)}%`;
+}

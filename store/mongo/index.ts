@@ -1,0 +1,152 @@
+import { MongoClient, type Db } from 'mongodb';
+import { StoreError, type Store } from '../types.js';
+import { createAccountStore } from './accounts.js';
+import { collectionsOf, ensureIndexes } from './collections.js';
+import { databaseNameOf, redactUrl } from './errors.js';
+import { createLeaseStore } from './leases.js';
+import { createOrganizationStore } from './organizations.js';
+import { createRecordStores, type BulkStrategy } from './records.js';
+import { createWriteGuards, type WriteMode } from './write-guards.js';
+
+export type { WriteMode } from './write-guards.js';
+
+export interface MongoStoreOptions {
+  /** How long to wait for the server at start (and per operation's server selection). */
+  connectTimeoutMs?: number;
+  /** Upper bound for waiting on one server reply. */
+  operationTimeoutMs?: number;
+  /** Overrides the detected write mode (see `WriteMode`); tests use it to cover both paths. */
+  writeMode?: WriteMode;
+}
+
+interface ServerInfo {
+  description: string;
+  writeMode: WriteMode;
+  bulk: BulkStrategy;
+}
+
+/** Reads the server's name and version, and whether its conditional writes are atomic. */
+async function inspectServer(db: Db): Promise<ServerInfo> {
+  const info = await db.admin().command({ buildInfo: 1 });
+  const version = typeof info.version === 'string' ? info.version : 'unknown';
+  // FerretDB answers buildInfo with the MongoDB version it emulates plus `ferretdbVersion`.
+  if ('ferretdbVersion' in info) {
+    const ferret = typeof info.ferretdbVersion === 'string' ? info.ferretdbVersion : 'unknown';
+    return { description: `FerretDB ${ferret} (MongoDB ${version} wire)`, writeMode: 'guarded', bulk: 'insert-first' };
+  }
+  return { description: `MongoDB ${version}`, writeMode: 'atomic', bulk: 'upserts' };
+}
+
+/**
+ * Opens the MongoDB store at `url` (`mongodb://host:27017/jitsync`): connects, checks the
+ * server, and creates the indexes. The database is the one the URL names; there is no default.
+ */
+export async function openMongoStore(url: string, options: MongoStoreOptions = {}): Promise<Store> {
+  const dbName = databaseNameOf(url);
+  if (dbName === null) {
+    throw new StoreError(
+      `the MongoDB URL ${redactUrl(url)} names no database; add one to its path, e.g. mongodb://127.0.0.1:27017/jitsync`,
+    );
+  }
+  const connectTimeoutMs = options.connectTimeoutMs ?? 5_000;
+  let client: MongoClient;
+  try {
+    client = new MongoClient(url, {
+      serverSelectionTimeoutMS: connectTimeoutMs,
+      connectTimeoutMS: connectTimeoutMs,
+      // Bounds every read and write on a connection that stops answering.
+      socketTimeoutMS: options.operationTimeoutMs ?? 30_000,
+      appName: 'jitsync',
+    });
+  } catch (error) {
+    throw new StoreError(`invalid MongoDB URL ${redactUrl(url)}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+
+  try {
+    await client.connect();
+    const db = client.db(dbName);
+    const server = await inspectServer(db);
+    const collections = collectionsOf(db);
+    await ensureIndexes(collections);
+    const guards = createWriteGuards({ mode: options.writeMode ?? server.writeMode, guards: collections.writeGuards });
+    return assembleStore({
+      client,
+      db,
+      collections,
+      guards,
+      bulk: server.bulk,
+      description: `${server.description}, database ${dbName}`,
+    });
+  } catch (error) {
+    await client.close().catch(() => undefined);
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new StoreError(`cannot open the MongoDB store at ${redactUrl(url)} within ${connectTimeoutMs} ms: ${reason}`);
+  }
+}
+
+function assembleStore(deps: {
+  client: MongoClient;
+  db: Db;
+  collections: ReturnType<typeof collectionsOf>;
+  guards: ReturnType<typeof createWriteGuards>;
+  bulk: BulkStrategy;
+  description: string;
+}): Store {
+  const { client, db, collections, guards } = deps;
+  const accounts = createAccountStore({ collections, guards });
+  const organizations = createOrganizationStore({ collections, guards });
+  const leases = createLeaseStore({ collections, guards });
+  const records = createRecordStores(collections, deps.bulk);
+
+  return {
+    describe: () => deps.description,
+    async ping() {
+      await db.command({ ping: 1 });
+    },
+    close: () => client.close(),
+
+    getAccount: (userId) => accounts.getAccount(userId),
+    findAccountByIdentity: (identity) => accounts.findAccountByIdentity(identity),
+    findAccountByEmail: (email) => accounts.findAccountByEmail(email),
+    createAccount: (user, memberships, now) => accounts.createAccount(user, memberships, now),
+    updateAccount: (userId, updater, now) => accounts.updateAccount(userId, updater, now),
+    listGroupMembers: (organization, group) => accounts.listGroupMembers(organization, group),
+    countUsers: () => accounts.countUsers(),
+    listAccounts: (page) => accounts.listAccounts(page),
+
+    listOrganizations: () => organizations.listOrganizations(),
+    getOrganization: (key) => organizations.getOrganization(key),
+    createOrganization: (org) => organizations.createOrganization(org),
+    ensureOrganization: (org) => organizations.ensureOrganization(org),
+    addGroup: (organization, group) => organizations.addGroup(organization, group),
+
+    createInvitation: (invitation) => records.createInvitation(invitation),
+    pendingInvitations: (email) => records.pendingInvitations(email),
+    acceptInvitations: (ids, userId, now) => records.acceptInvitations(ids, userId, now),
+
+    getCachedUser: (connector, subject) => records.getCachedUser(connector, subject),
+    putCachedUser: (user) => records.putCachedUser(user),
+    putCachedUsers: (users) => records.putCachedUsers(users),
+    listCachedUsers: (connector) => records.listCachedUsers(connector),
+    putCachedGroups: (groups) => records.putCachedGroups(groups),
+    replaceCachedGroups: (connector, groups) => records.replaceCachedGroups(connector, groups),
+    deleteCachedGroups: (connector, ids) => records.deleteCachedGroups(connector, ids),
+    listCachedGroups: (connector) => records.listCachedGroups(connector),
+
+    getSyncState: (userId, connector) => records.getSyncState(userId, connector),
+    putSyncState: (state) => records.putSyncState(state),
+    putSyncStates: (states) => records.putSyncStates(states),
+    listSyncStates: (connector) => records.listSyncStates(connector),
+
+    acquireLease: (name, holder, ttlMs, now) => leases.acquireLease(name, holder, ttlMs, now),
+    releaseLease: (name, holder) => leases.releaseLease(name, holder),
+
+    putPrewarmRun: (run) => records.putPrewarmRun(run),
+    getPrewarmRun: (id) => records.getPrewarmRun(id),
+    getConnectorState: (connector) => records.getConnectorState(connector),
+    putConnectorState: (state) => records.putConnectorState(state),
+
+    appendAudit: (entry) => records.appendAudit(entry),
+    listAudit: (filter) => records.listAudit(filter),
+  };
+}

@@ -1,0 +1,279 @@
+import type { AnyBulkWriteOperation, Collection, Filter, WithoutId } from 'mongodb';
+import {
+  AlreadyExistsError,
+  StoreError,
+  type AuditEntry,
+  type CachedGroup,
+  type CachedUser,
+  type ConnectorState,
+  type Invitation,
+  type PrewarmRun,
+  type SyncState,
+} from '../types.js';
+import type { Collections } from './collections.js';
+import {
+  parseAudit,
+  parseCachedGroup,
+  parseCachedUser,
+  parseConnectorState,
+  parseInvitation,
+  parsePrewarmRun,
+  parseSyncState,
+  tupleKey,
+  type CachedGroupDoc,
+  type CachedUserDoc,
+  type KeyedDoc as Keyed,
+  type SyncStateDoc,
+} from './documents.js';
+import { isDuplicateKeyError } from './errors.js';
+
+/**
+ * The parts of the store that are plain records, written whole (last writer wins) or
+ * appended: invitations, the directory cache, sync state, pre-warm runs and the audit log.
+ */
+
+/** Upserts per bulk write: bounded so one pre-warm page never builds a huge command. */
+const BULK_CHUNK = 1000;
+
+function cachedUserDoc(user: CachedUser): CachedUserDoc {
+  return {
+    _id: tupleKey(user.connector, user.subject),
+    connector: user.connector,
+    subject: user.subject,
+    email: user.email,
+    name: user.name,
+    groups: [...user.groups],
+    nestedGroups: [...user.nestedGroups],
+    fetchedAt: user.fetchedAt,
+    origin: user.origin,
+    absentSince: user.absentSince,
+  };
+}
+
+/**
+ * How cache pages are written. `upserts`: one unordered `bulkWrite` of replace-upserts per chunk
+ * (MongoDB). `insert-first`: FerretDB 1.x runs each upsert as a scan of the collection (minutes
+ * for one 5,000-user page), so new users go in with one `insertMany` and only the users already
+ * cached are replaced one by one.
+ */
+function cachedGroupDoc(group: CachedGroup): CachedGroupDoc {
+  return { _id: tupleKey(group.connector, group.id), connector: group.connector, id: group.id, name: group.name, fetchedAt: group.fetchedAt };
+}
+
+function syncStateDoc(state: SyncState): SyncStateDoc {
+  return {
+    _id: tupleKey(state.userId, state.connector),
+    userId: state.userId,
+    connector: state.connector,
+    subject: state.subject,
+    appliedGroups: [...state.appliedGroups],
+    lastLoginAt: state.lastLoginAt,
+    lastReconciledAt: state.lastReconciledAt,
+    lastSeenByPrewarmAt: state.lastSeenByPrewarmAt,
+    pendingAdd: state.pendingAdd.map((m) => ({ organization: m.organization, group: m.group, source: m.source })),
+    pendingRemove: state.pendingRemove.map((m) => ({ organization: m.organization, group: m.group, source: m.source })),
+    status: state.status,
+    lastError: state.lastError,
+  };
+}
+
+export type BulkStrategy = 'upserts' | 'insert-first';
+
+
+function idsOf(docs: { _id: unknown }[]): Set<unknown> {
+  return new Set(docs.map((doc) => doc._id));
+}
+
+/**
+ * Replaces (or inserts) each document whole, in chunks. `upserts` is one unordered bulk write
+ * per chunk; `insert-first` inserts the new ones with one `insertMany` and replaces the others.
+ */
+async function replaceAll(collection: Collection<Keyed>, docs: Keyed[], bulk: BulkStrategy): Promise<void> {
+  // Last entry wins when a batch names one key twice, as with single puts.
+  const unique = [...new Map(docs.map((doc) => [doc._id, doc])).values()];
+  for (let start = 0; start < unique.length; start += BULK_CHUNK) {
+    const chunk = unique.slice(start, start + BULK_CHUNK);
+    if (bulk === 'upserts') {
+      const operations: AnyBulkWriteOperation<Keyed>[] = chunk.map((doc) => ({
+        replaceOne: { filter: { _id: doc._id }, replacement: withoutId(doc), upsert: true },
+      }));
+      // Unordered: the server may apply the upserts in any order; each is independent.
+      await collection.bulkWrite(operations, { ordered: false });
+      continue;
+    }
+    const existing = idsOf(await collection.find(idsFilter(chunk), { projection: { _id: 1 } }).toArray());
+    const fresh = chunk.filter((doc) => !existing.has(doc._id));
+    const replace = chunk.filter((doc) => existing.has(doc._id));
+    if (fresh.length > 0) {
+      try {
+        await collection.insertMany(fresh, { ordered: false });
+      } catch (error) {
+        // Another writer inserted some of them meanwhile: replace those below instead.
+        if (!isDuplicateKeyError(error)) throw error;
+        const present = idsOf(await collection.find(idsFilter(fresh), { projection: { _id: 1 } }).toArray());
+        replace.push(...fresh.filter((doc) => present.has(doc._id)));
+      }
+    }
+    for (const doc of replace) await collection.replaceOne({ _id: doc._id }, withoutId(doc), { upsert: true });
+  }
+}
+
+function idsFilter(docs: Keyed[]): Filter<Keyed> {
+  return { _id: { $in: docs.map((doc) => doc._id) } };
+}
+
+function withoutId(doc: Keyed): WithoutId<Keyed> {
+  const { _id, ...fields } = doc;
+  return fields;
+}
+
+export function createRecordStores(c: Collections, bulk: BulkStrategy) {
+  return {
+    // Invitations
+    async createInvitation(invitation: Invitation): Promise<Invitation> {
+      const stored: Invitation = { ...invitation, email: invitation.email.toLowerCase() };
+      const { id, ...fields } = stored;
+      try {
+        await c.invitations.insertOne({ _id: id, ...fields });
+      } catch (error) {
+        if (isDuplicateKeyError(error)) throw new AlreadyExistsError('invitation', id);
+        throw error;
+      }
+      return stored;
+    },
+
+    async pendingInvitations(email: string): Promise<Invitation[]> {
+      const raw: unknown[] = await c.invitations
+        .find({ email: email.toLowerCase(), state: 'pending' })
+        .sort({ createdAt: 1, _id: 1 })
+        .toArray();
+      return raw.map(parseInvitation);
+    },
+
+    async acceptInvitations(ids: string[], userId: string, now: string): Promise<void> {
+      if (ids.length === 0) return;
+      await c.invitations.updateMany(
+        { _id: { $in: ids }, state: 'pending' },
+        { $set: { state: 'accepted', acceptedAt: now, acceptedBy: userId } },
+      );
+    },
+
+    // Directory cache
+    async getCachedUser(connector: string, subject: string): Promise<CachedUser | null> {
+      const raw: unknown = await c.cachedUsers.findOne({ _id: tupleKey(connector, subject) });
+      return raw === null ? null : parseCachedUser(raw);
+    },
+
+    async putCachedUser(user: CachedUser): Promise<void> {
+      await replaceAll(c.cachedUsers, [cachedUserDoc(user)], 'upserts');
+    },
+
+    async putCachedUsers(users: CachedUser[]): Promise<void> {
+      await replaceAll(c.cachedUsers, users.map(cachedUserDoc), bulk);
+    },
+
+    async listCachedUsers(connector: string): Promise<CachedUser[]> {
+      const raw: unknown[] = await c.cachedUsers.find({ connector }).sort({ subject: 1 }).toArray();
+      return raw.map(parseCachedUser);
+    },
+
+    async putCachedGroups(groups: CachedGroup[]): Promise<void> {
+      await replaceAll(c.cachedGroups, groups.map(cachedGroupDoc), bulk);
+    },
+
+    /**
+     * Writes the complete list, then deletes the connector's groups it does not name. Two
+     * steps, not one transaction: a reader in between sees the new groups plus soon-removed
+     * ones, never a partial list.
+     */
+    async replaceCachedGroups(connector: string, groups: CachedGroup[]): Promise<void> {
+      const stray = groups.find((g) => g.connector !== connector);
+      if (stray !== undefined) throw new StoreError(`group ${stray.id} belongs to ${stray.connector}, not ${connector}`);
+      const docs = groups.map(cachedGroupDoc);
+      await replaceAll(c.cachedGroups, docs, bulk);
+      await c.cachedGroups.deleteMany({ connector, _id: { $nin: docs.map((doc) => doc._id) } });
+    },
+
+    async deleteCachedGroups(connector: string, ids: string[]): Promise<void> {
+      if (ids.length === 0) return;
+      await c.cachedGroups.deleteMany({ _id: { $in: ids.map((id) => tupleKey(connector, id)) } });
+    },
+
+    async listCachedGroups(connector: string): Promise<CachedGroup[]> {
+      const raw: unknown[] = await c.cachedGroups.find({ connector }).sort({ id: 1 }).toArray();
+      return raw.map(parseCachedGroup);
+    },
+
+    // Sync state
+    async getSyncState(userId: string, connector: string): Promise<SyncState | null> {
+      const raw: unknown = await c.syncStates.findOne({ _id: tupleKey(userId, connector) });
+      return raw === null ? null : parseSyncState(raw);
+    },
+
+    async putSyncState(state: SyncState): Promise<void> {
+      await replaceAll(c.syncStates, [syncStateDoc(state)], 'upserts');
+    },
+
+    async putSyncStates(states: SyncState[]): Promise<void> {
+      await replaceAll(c.syncStates, states.map(syncStateDoc), bulk);
+    },
+
+    async listSyncStates(connector?: string): Promise<SyncState[]> {
+      const filter = connector === undefined ? {} : { connector };
+      const raw: unknown[] = await c.syncStates.find(filter).sort({ userId: 1, connector: 1 }).toArray();
+      return raw.map(parseSyncState);
+    },
+
+    // Pre-warm runs
+    async putPrewarmRun(run: PrewarmRun): Promise<void> {
+      const { id, ...fields } = run;
+      // An upsert takes `_id` from the filter.
+      await c.prewarmRuns.replaceOne({ _id: id }, fields, { upsert: true });
+    },
+
+    async getPrewarmRun(id: string): Promise<PrewarmRun | null> {
+      const raw: unknown = await c.prewarmRuns.findOne({ _id: id });
+      return raw === null ? null : parsePrewarmRun(raw);
+    },
+
+    // Connector state
+    async getConnectorState(connector: string): Promise<ConnectorState | null> {
+      const raw: unknown = await c.connectorStates.findOne({ _id: connector });
+      return raw === null ? null : parseConnectorState(raw);
+    },
+
+    async putConnectorState(state: ConnectorState): Promise<void> {
+      const { connector, cursor, lastCompleteRunAt, lastRunId } = state;
+      await c.connectorStates.replaceOne(
+        { _id: connector },
+        { connector, cursor, lastCompleteRunAt, lastRunId },
+        { upsert: true },
+      );
+    },
+
+    // Audit
+    async appendAudit(entry: AuditEntry): Promise<void> {
+      await c.audit.insertOne({
+        at: entry.at,
+        actor: entry.actor,
+        action: entry.action,
+        userId: entry.userId,
+        details: entry.details,
+      });
+    },
+
+    async listAudit(filter: { userId?: string; limit?: number }): Promise<AuditEntry[]> {
+      const query = filter.userId === undefined ? {} : { userId: filter.userId };
+      // ObjectIds grow with insertion, so `_id` orders entries written in the same millisecond.
+      let cursor = c.audit.find(query).sort({ at: -1, _id: -1 });
+      if (filter.limit !== undefined) {
+        const limit = Math.floor(filter.limit);
+        // The server reads a limit of 0 as "no limit".
+        if (!(limit > 0)) return [];
+        cursor = cursor.limit(limit);
+      }
+      const raw: unknown[] = await cursor.toArray();
+      return raw.map(parseAudit);
+    },
+  };
+}
