@@ -30,6 +30,8 @@ export interface UserView {
 export interface AdminService {
   getUser(id: string): Promise<UserView>;
   findUserByEmail(email: string): Promise<UserView | null>;
+  /** A disabled user is refused at login (`user_disabled`); memberships are kept. */
+  setDisabled(id: string, disabled: boolean): Promise<UserView>;
   listOrganizations(): Promise<Organization[]>;
   createOrganization(input: { key: string; defaultGroup?: string | undefined }): Promise<Organization>;
   addGroup(organization: string, name: string): Promise<Organization>;
@@ -120,6 +122,24 @@ export function createAdminService(deps: AdminServiceDeps): AdminService {
     async findUserByEmail(email) {
       const account = await store.findAccountByEmail(email.toLowerCase());
       return account ? view(account) : null;
+    },
+
+    async setDisabled(id, disabled) {
+      const now = clock().toISOString();
+      try {
+        const { account, changed } = await store.updateAccount(
+          id,
+          (current) => ({ change: current.user.disabled === disabled ? null : { disabled }, result: null }),
+          now,
+        );
+        if (changed) {
+          await store.appendAudit({ at: now, actor: 'admin', action: disabled ? 'user.disabled' : 'user.enabled', userId: id, details: {} });
+        }
+        return await view(account);
+      } catch (error) {
+        if (error instanceof NotFoundError) throw notFound('user', id);
+        throw error;
+      }
     },
 
     listOrganizations: () => store.listOrganizations(),

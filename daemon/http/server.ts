@@ -153,6 +153,21 @@ export async function buildServer(deps: ServerDeps): Promise<JitsyncServer> {
     async (request) => deps.admin.getUser(request.params.id),
   );
 
+  app.patch(
+    '/v1/users/:id',
+    {
+      config: admin,
+      schema: {
+        summary: 'Disable or enable a user (a disabled user is refused at login)',
+        security,
+        params: z.object({ id: z.string().min(1).max(64) }),
+        body: z.object({ disabled: z.boolean() }).strict(),
+        response: { 200: s.userView, ...errors },
+      },
+    },
+    async (request) => deps.admin.setDisabled(request.params.id, request.body.disabled),
+  );
+
   app.get(
     '/v1/organizations',
     {

@@ -50,6 +50,14 @@ export interface PrewarmService {
   close(): Promise<void>;
 }
 
+/** What a run learned, held back until the guard lets it be written. */
+interface RunOutcome {
+  changes: CacheChanges;
+  /** A full run replaces the connector's group list; an incremental one upserts and deletes. */
+  groups: { replace: CachedGroup[] | null; upsert: CachedGroup[]; delete: string[] };
+  cursor: string | null;
+}
+
 const CACHE_BATCH = 2_000;
 const PROGRESS_EVERY_MS = 1_000;
 
@@ -127,7 +135,7 @@ export function createPrewarmService(deps: PrewarmServiceDeps): PrewarmService {
       const settings = deps.settingsFor(connector.id);
       const state = await store.getConnectorState(connector.id);
       const incremental = hasIncrementalFeed(connector) && !options.full && state?.cursor ? connector : null;
-      let outcome: { changes: CacheChanges; groups: CachedGroup[] | null; deleted: string[]; cursor: string | null };
+      let outcome: RunOutcome;
       if (incremental && state?.cursor) {
         run.mode = 'incremental';
         try {
@@ -154,8 +162,10 @@ export function createPrewarmService(deps: PrewarmServiceDeps): PrewarmService {
       }
 
       // Writes come only now, from a complete answer: a failure above leaves the cache untouched.
-      if (outcome.groups) await store.replaceCachedGroups(connector.id, outcome.groups);
-      if (outcome.deleted.length > 0) await store.deleteCachedGroups(connector.id, outcome.deleted);
+      const { groups } = outcome;
+      if (groups.replace) await store.replaceCachedGroups(connector.id, groups.replace);
+      if (groups.upsert.length > 0) await store.putCachedGroups(groups.upsert);
+      if (groups.delete.length > 0) await store.deleteCachedGroups(connector.id, groups.delete);
       for (let i = 0; i < changes.writes.length; i += CACHE_BATCH) {
         await store.putCachedUsers(changes.writes.slice(i, i + CACHE_BATCH));
       }
@@ -191,7 +201,7 @@ export function createPrewarmService(deps: PrewarmServiceDeps): PrewarmService {
     run: PrewarmRun,
     call: CallOptions,
     progress: (force?: boolean) => Promise<void>,
-  ) {
+  ): Promise<RunOutcome> {
     const cursor = hasIncrementalFeed(connector) ? await connector.startCursor(call) : null;
     const groups = await collect(connector.listGroups(call));
     run.details.groupsTotal = groups.length;
@@ -212,8 +222,11 @@ export function createPrewarmService(deps: PrewarmServiceDeps): PrewarmService {
     const previous = await store.listCachedUsers(connector.id);
     return {
       changes: diffFullSnapshot(previous, snapshot, { connector: connector.id, now, usersListed }),
-      groups: groups.map((g): CachedGroup => ({ connector: connector.id, id: g.id, name: g.name, fetchedAt: now })),
-      deleted: [] as string[],
+      groups: {
+        replace: groups.map((g): CachedGroup => ({ connector: connector.id, id: g.id, name: g.name, fetchedAt: now })),
+        upsert: [],
+        delete: [],
+      },
       cursor,
     };
   }
@@ -224,7 +237,7 @@ export function createPrewarmService(deps: PrewarmServiceDeps): PrewarmService {
     run: PrewarmRun,
     call: CallOptions,
     progress: (force?: boolean) => Promise<void>,
-  ) {
+  ): Promise<RunOutcome> {
     const feed = await connector.changedGroups(cursor, call);
     run.details.groupsTotal = feed.changed.length;
     const cachedGroups = new Map((await store.listCachedGroups(connector.id)).map((g) => [g.id, g]));
@@ -242,8 +255,15 @@ export function createPrewarmService(deps: PrewarmServiceDeps): PrewarmService {
     const previous = await store.listCachedUsers(connector.id);
     const changes = applyGroupChanges(previous, changed, deletedNames, { connector: connector.id, now });
     run.figures.users = changes.writes.length;
-    await store.putCachedGroups(changed.map(({ group }) => ({ connector: connector.id, id: group.id, name: group.name, fetchedAt: now })));
-    return { changes, groups: null, deleted: feed.deleted, cursor: feed.cursor };
+    return {
+      changes,
+      groups: {
+        replace: null,
+        upsert: changed.map(({ group }): CachedGroup => ({ connector: connector.id, id: group.id, name: group.name, fetchedAt: now })),
+        delete: feed.deleted,
+      },
+      cursor: feed.cursor,
+    };
   }
 
   /**

@@ -103,6 +103,16 @@ describe('incremental changes applied to the cache', () => {
     });
   });
 
+  it('brings back a user marked absent whom a changed group lists again', () => {
+    const changes = applyGroupChanges(
+      [...previous, cached('returning', [], { absentSince: T0 })],
+      [{ group: { id: 'ops', name: 'ops' }, oldName: 'ops', members: [user('alan'), user('returning')] }],
+      [],
+      { connector: 'okta', now: T1 },
+    );
+    expect(changes.writes).toEqual([expect.objectContaining({ subject: 'returning', groups: ['ops'], absentSince: null })]);
+  });
+
   it('removes a deleted group from everyone and adds new users it sees', () => {
     const changes = applyGroupChanges(
       previous,

@@ -163,6 +163,11 @@ export function applyGroupChanges(
         user.groups = [...user.groups, group.name].sort();
         touched.add(member.subject);
       }
+      // Listed as a member: the IdP has this user again.
+      if (user.absentSince) {
+        user.absentSince = null;
+        touched.add(member.subject);
+      }
     }
   }
   if (deletedNames.length > 0) leave(new Set(deletedNames), new Set());

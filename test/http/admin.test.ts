@@ -68,6 +68,22 @@ describe('admin API', () => {
     expect((await d.call('GET', '/v1/users')).status).toBe(400);
   });
 
+  it('a disabled user is refused at login with user_disabled and keeps the memberships', async () => {
+    d = await startDaemon();
+    const { body } = await d.login({ subject: '00u2grace', email: 'grace@example.com', groups: ['developers'] });
+    const disabled = await d.call('PATCH', `/v1/users/${body.user.id}`, { disabled: true });
+    expect(disabled.body).toMatchObject({ disabled: true, memberships: body.memberships });
+    const refused = await d.login({ subject: '00u2grace', email: 'grace@example.com', groups: [] });
+    expect(refused.status).toBe(403);
+    expect(refused.body).toEqual({ decision: 'deny', reason: 'user_disabled' });
+    expect((await d.call('GET', `/v1/users/${body.user.id}`)).body.memberships).toEqual(body.memberships);
+
+    await d.call('PATCH', `/v1/users/${body.user.id}`, { disabled: false });
+    expect((await d.login({ subject: '00u2grace', email: 'grace@example.com', groups: ['developers'] })).status).toBe(200);
+    expect((await d.call('PATCH', '/v1/users/nobody', { disabled: true })).status).toBe(404);
+    expect((await d.call('PATCH', `/v1/users/${body.user.id}`, { disabled: 'yes' })).status).toBe(400);
+  });
+
   it('validates invitations against the organizations', async () => {
     d = await startDaemon();
     expect((await d.call('POST', '/v1/invitations', { organization: 'Nope', email: 'a@example.com' })).status).toBe(404);
