@@ -13,7 +13,6 @@ import { createDeltaFeed } from './delta-feed.js';
 import { createGraphApi, type GraphApi } from './graph-api.js';
 import { directoryObjectSchema, GRAPH_USER_TYPE, groupSchema, userSchema } from './graph-schemas.js';
 
-export { tokenSignalsOverage, SAML_GROUPS_LINK_CLAIM } from './overage.js';
 export type { EntraConnectorConfig } from './config.js';
 
 /**

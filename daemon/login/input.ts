@@ -13,6 +13,11 @@ export const loginInputSchema = z
     groups: z.array(z.string().min(1).max(1024)).max(5000).optional(),
     /** The token said its group list was cut short (Entra overage): never read it as complete. */
     groupsOverage: z.boolean().optional(),
+    /**
+     * The token's raw claims, when the app passes them: Entra's overage markers (`_claim_names`,
+     * `hasgroups`, the SAML groups link) are read from here as `groupsOverage` is.
+     */
+    claims: z.record(z.string().max(256), z.unknown()).optional(),
   })
   .strict();
 

@@ -2,6 +2,7 @@ import type { Connector } from '../../connectors/types.js';
 import type { CachedUser, Store } from '../../store/types.js';
 import type { ProvisioningSettings } from '../reconcile/settings.js';
 import type { LoginInput } from './input.js';
+import { tokenSignalsOverage } from './overage.js';
 
 export type GroupsSource = 'token' | 'cache' | 'live' | 'stale-cache';
 
@@ -35,7 +36,8 @@ export interface ResolveGroupsDeps {
  */
 export async function resolveGroups(input: LoginInput, deps: ResolveGroupsDeps): Promise<GroupsResolution> {
   const now = deps.now.toISOString();
-  if (input.groups && !input.groupsOverage) {
+  const overage = input.groupsOverage === true || (input.claims !== undefined && tokenSignalsOverage(input.claims));
+  if (input.groups && !overage) {
     const names = [...new Set(input.groups)];
     return { ok: true, groups: { source: 'token', fetchedAt: now, names, nestedGroups: [], liveError: null } };
   }

@@ -72,6 +72,15 @@ describe('POST /v1/logins', () => {
     expect(body.organizations).toEqual(['OrgA', 'OrgB']);
   });
 
+  it("reads Entra's overage claims the same way", async () => {
+    d = await startDaemon();
+    const distributed = await d.login({ ...ada, groups: [], claims: { _claim_names: { groups: 'src1' } } });
+    expect(distributed.body.groups.source).toBe('live');
+    expect(distributed.body.organizations).toEqual(['OrgA', 'OrgB']);
+    const complete = await d.login({ ...ada, groups: ['developers'], claims: { hasgroups: false } });
+    expect(complete.body.groups).toMatchObject({ source: 'token', names: ['developers'] });
+  });
+
   it('updates the name when the IdP reports a new one', async () => {
     d = await startDaemon();
     await d.login({ ...ada, groups: [] });
