@@ -134,12 +134,13 @@ export function createPrewarmService(deps: PrewarmServiceDeps): PrewarmService {
     try {
       const settings = deps.settingsFor(connector.id);
       const state = await store.getConnectorState(connector.id);
-      const incremental = hasIncrementalFeed(connector) && !options.full && state?.cursor ? connector : null;
+      const feed = hasIncrementalFeed(connector) && !options.full ? connector : null;
+      const cursor = state?.cursor ?? null;
       let outcome: RunOutcome;
-      if (incremental && state?.cursor) {
+      if (feed && cursor) {
         run.mode = 'incremental';
         try {
-          outcome = await incrementalRun(incremental, state.cursor, run, call, progress);
+          outcome = await incrementalRun(feed, cursor, run, call, progress);
         } catch (error) {
           if (!(error instanceof ConnectorError && error.kind === 'cursor_expired')) throw error;
           logger.info({ connector: connector.id }, 'incremental cursor expired: running a full snapshot');
@@ -190,7 +191,12 @@ export function createPrewarmService(deps: PrewarmServiceDeps): PrewarmService {
       r.state = outcome;
       r.error = error;
       r.finishedAt = clock().toISOString();
-      await progress(true);
+      try {
+        await progress(true);
+      } catch (error) {
+        // The store is failing too: the run's outcome is still logged and returned.
+        logger.error({ connector: r.connector, run: r.id, err: error }, 'could not record the pre-warm run');
+      }
       logger.info({ connector: r.connector, run: r.id, state: r.state, mode: r.mode, figures: r.figures }, 'pre-warm run ended');
       return { ...r };
     }
