@@ -6,7 +6,9 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
  && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+# `npm install` installs the lockfile's versions; the lockfile lists only linux-x64's optional
+# native packages (see .ci/run), which `npm ci` would refuse.
+RUN npm install --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY daemon daemon
 COPY connectors connectors
