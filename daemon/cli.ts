@@ -4,6 +4,7 @@ import { connectorDefinitions } from '../connectors/registry.js';
 import { loadConfig } from './config/load.js';
 import { ConfigError } from './config/problems.js';
 import type { JitsyncConfig } from './config/schema.js';
+import { driftCommand } from './drift/cli-command.js';
 import { AppError } from './errors.js';
 import { loginInputSchema } from './login/input.js';
 import { createLogger } from './logger.js';
@@ -125,6 +126,13 @@ program
       await daemon.close();
     }
   });
+
+driftCommand(program, {
+  configOption,
+  readConfig,
+  openDaemon: (config) => createDaemon(config, createLogger('warn')),
+  exit: EXIT,
+});
 
 const configCommand = program.command('config').description('configuration tools');
 configCommand

@@ -5,6 +5,7 @@ import { openStore } from '../store/open.js';
 import type { PrewarmRun, Store } from '../store/types.js';
 import { createAdminService } from './admin/admin-service.js';
 import { settingsFor, type JitsyncConfig } from './config/schema.js';
+import { createDriftService, type DriftService } from './drift/drift-service.js';
 import { buildServer, type JitsyncServer } from './http/server.js';
 import { createLoginService, type LoginService } from './login/login-service.js';
 import { createMetrics } from './metrics.js';
@@ -21,6 +22,7 @@ export interface Daemon {
   connectors: ReadonlyMap<string, Connector>;
   login: LoginService;
   prewarm: PrewarmService;
+  drift: DriftService;
   server: JitsyncServer;
   /** Starts listening and the pre-warm schedules; returns the address. */
   listen(): Promise<string>;
@@ -50,17 +52,24 @@ export async function createDaemon(config: JitsyncConfig, logger: Logger, option
       settingsFor: (connectorId) => settingsFor(config, connectorId),
     });
     const admin = createAdminService({ store, connectorIds: [...connectors.keys()] });
+    const drift = createDriftService({
+      store,
+      connectorIds: [...connectors.keys()],
+      settingsFor: (connectorId) => settingsFor(config, connectorId),
+    });
     const prewarm = createPrewarmService({
       store,
       connectors,
       settingsFor: (connectorId) => settingsFor(config, connectorId),
       logger,
+      driftSummary: (connectorId) => drift.summary(connectorId),
       ...(options.onPrewarmProgress ? { onProgress: options.onPrewarmProgress } : {}),
     });
     const server = await buildServer({
       login,
       admin,
       prewarm,
+      drift,
       connectorIds: [...connectors.keys()],
       store,
       metrics: createMetrics(),
@@ -75,6 +84,7 @@ export async function createDaemon(config: JitsyncConfig, logger: Logger, option
       connectors,
       login,
       prewarm,
+      drift,
       server,
       async listen() {
         const address = await server.listen({ host: config.server.listen.host, port: config.server.listen.port });

@@ -148,6 +148,11 @@ export interface PrewarmRunDetails {
   membershipsRemoved: number;
   /** Set when the removal guard stopped the run; nothing was written. */
   guard: { reason: string; share: number; limit: number } | null;
+  /**
+   * Drift summary (count per drift kind) for the run's connector, taken when a run succeeds, so
+   * a drift report can show the change since then; `null` for other runs and runs stored before.
+   */
+  driftSummary: Record<string, number> | null;
 }
 
 export interface PrewarmRun {
@@ -236,6 +241,8 @@ export interface Store {
   // Invitations
   createInvitation(invitation: Invitation): Promise<Invitation>;
   pendingInvitations(email: string): Promise<Invitation[]>;
+  /** Every pending invitation, ordered by email, creation and id: for drift reports. */
+  listPendingInvitations(): Promise<Invitation[]>;
   /** Marks pending invitations accepted; ignores ones already accepted (idempotent). */
   acceptInvitations(ids: string[], userId: string, now: string): Promise<void>;
 

@@ -130,6 +130,7 @@ export const prewarmRun = z.object({
     absentMarked: count,
     membershipsRemoved: count,
     guard: z.object({ reason: z.string(), share: z.number(), limit: z.number() }).nullable(),
+    driftSummary: z.record(z.string(), count).nullable(),
   }),
   error: z.string().nullable(),
 });

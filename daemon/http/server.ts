@@ -12,6 +12,8 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { Store } from '../../store/types.js';
 import type { AdminService } from '../admin/admin-service.js';
+import { driftRoute } from '../drift/http-route.js';
+import type { DriftService } from '../drift/drift-service.js';
 import { AppError, notFound } from '../errors.js';
 import { loginInputSchema } from '../login/input.js';
 import type { LoginService } from '../login/login-service.js';
@@ -24,6 +26,7 @@ export interface ServerDeps {
   login: LoginService;
   admin: AdminService;
   prewarm: PrewarmService;
+  drift: DriftService;
   /** Ids of the configured connectors, for "pre-warm every connector". */
   connectorIds: readonly string[];
   store: Store;
@@ -309,6 +312,8 @@ export async function buildServer(deps: ServerDeps): Promise<JitsyncServer> {
       return run;
     },
   );
+
+  driftRoute(app, deps.drift, { errors, security });
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
 

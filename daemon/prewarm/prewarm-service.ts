@@ -35,6 +35,8 @@ export interface PrewarmServiceDeps {
   leaseTtlMs?: number;
   /** Called whenever a run's record changes (progress bars). */
   onProgress?: (run: PrewarmRun) => void;
+  /** The connector's drift summary, snapshotted into each successful run (`details.driftSummary`). */
+  driftSummary?: (connectorId: string) => Promise<Record<string, number>>;
 }
 
 export interface PrewarmService {
@@ -87,7 +89,7 @@ export function createPrewarmService(deps: PrewarmServiceDeps): PrewarmService {
       startedAt: clock().toISOString(),
       finishedAt: null,
       figures: { apiCalls: 0, pages: 0, retries: 0, groups: 0, users: 0, memberships: 0, errors: 0 },
-      details: { groupsTotal: null, absentMarked: 0, membershipsRemoved: 0, guard: null },
+      details: { groupsTotal: null, absentMarked: 0, membershipsRemoved: 0, guard: null, driftSummary: null },
       error: null,
     };
     await store.putPrewarmRun(run);
@@ -178,6 +180,7 @@ export function createPrewarmService(deps: PrewarmServiceDeps): PrewarmService {
         lastRunId: run.id,
       });
       Object.assign(run.figures, stats);
+      run.details.driftSummary = await snapshotDrift(connector.id);
       return await finish(run, 'succeeded', null);
     } catch (error) {
       run.figures.errors++;
@@ -199,6 +202,17 @@ export function createPrewarmService(deps: PrewarmServiceDeps): PrewarmService {
       }
       logger.info({ connector: r.connector, run: r.id, state: r.state, mode: r.mode, figures: r.figures }, 'pre-warm run ended');
       return { ...r };
+    }
+  }
+
+  /** A failed snapshot costs the run nothing: the run's own work is already written. */
+  async function snapshotDrift(connectorId: string): Promise<Record<string, number> | null> {
+    if (!deps.driftSummary) return null;
+    try {
+      return await deps.driftSummary(connectorId);
+    } catch (error) {
+      logger.warn({ connector: connectorId, err: error }, 'could not snapshot the drift summary');
+      return null;
     }
   }
 

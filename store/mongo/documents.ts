@@ -339,7 +339,17 @@ function parseRunDetails(value: unknown): PrewarmRunDetails {
       guard === null
         ? null
         : { reason: str(guard, 'reason', what), share: num(guard, 'share', what), limit: num(guard, 'limit', what) },
+    driftSummary: parseDriftSummary(doc.driftSummary, what),
   };
+}
+
+/** Runs stored before drift snapshots existed have no `driftSummary`: read as `null`. */
+function parseDriftSummary(value: unknown, what: string): Record<string, number> | null {
+  if (value === null || value === undefined) return null;
+  const doc = record(value, what);
+  const summary: Record<string, number> = {};
+  for (const kind of Object.keys(doc)) summary[kind] = count(doc, kind, what);
+  return summary;
 }
 
 export function parseConnectorState(value: unknown): ConnectorState {

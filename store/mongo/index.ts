@@ -122,6 +122,7 @@ function assembleStore(deps: {
 
     createInvitation: (invitation) => records.createInvitation(invitation),
     pendingInvitations: (email) => records.pendingInvitations(email),
+    listPendingInvitations: () => records.listPendingInvitations(),
     acceptInvitations: (ids, userId, now) => records.acceptInvitations(ids, userId, now),
 
     getCachedUser: (connector, subject) => records.getCachedUser(connector, subject),

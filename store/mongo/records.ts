@@ -150,6 +150,11 @@ export function createRecordStores(c: Collections, bulk: BulkStrategy) {
       return raw.map(parseInvitation);
     },
 
+    async listPendingInvitations(): Promise<Invitation[]> {
+      const raw: unknown[] = await c.invitations.find({ state: 'pending' }).sort({ email: 1, createdAt: 1, _id: 1 }).toArray();
+      return raw.map(parseInvitation);
+    },
+
     async acceptInvitations(ids: string[], userId: string, now: string): Promise<void> {
       if (ids.length === 0) return;
       await c.invitations.updateMany(

@@ -77,6 +77,7 @@ function createSqliteStore(db: Database.Database, path: string): Store {
 
     createInvitation: async (invitation) => invitations.create(invitation),
     pendingInvitations: async (email) => invitations.pending(email),
+    listPendingInvitations: async () => invitations.allPending(),
     acceptInvitations: async (ids, userId, now) => invitations.accept(ids, userId, now),
 
     getCachedUser: async (connector, subject) => cache.getUser(connector, subject),

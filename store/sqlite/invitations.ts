@@ -16,6 +16,7 @@ interface InvitationRow {
 export interface InvitationQueries {
   create(invitation: Invitation): Invitation;
   pending(email: string): Invitation[];
+  allPending(): Invitation[];
   accept(ids: string[], userId: string, now: string): void;
 }
 
@@ -40,6 +41,9 @@ export function createInvitationQueries(db: Database): InvitationQueries {
   const selectOne = db.prepare<[string], InvitationRow>('SELECT * FROM invitations WHERE id = ?');
   const selectPending = db.prepare<[string], InvitationRow>(
     `SELECT * FROM invitations WHERE email = ? AND state = 'pending' ORDER BY created_at, id`,
+  );
+  const selectAllPending = db.prepare<[], InvitationRow>(
+    `SELECT * FROM invitations WHERE state = 'pending' ORDER BY email, created_at, id`,
   );
   const markAccepted = db.prepare<[string, string, string]>(
     `UPDATE invitations SET state = 'accepted', accepted_at = ?, accepted_by = ?
@@ -79,6 +83,7 @@ export function createInvitationQueries(db: Database): InvitationQueries {
       return create.immediate(invitation);
     },
     pending: (email) => selectPending.all(email.toLowerCase()).map(fromRow),
+    allPending: () => selectAllPending.all().map(fromRow),
     accept: (ids, userId, now) => accept.immediate(ids, userId, now),
   };
 }

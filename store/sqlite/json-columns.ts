@@ -110,11 +110,28 @@ export function decodeRunDetails(text: string, column: string): PrewarmRunDetail
   if (!(groupsTotal === null || isCount(groupsTotal)) || !isCount(absentMarked) || !isCount(membershipsRemoved)) {
     throw new StoreError(`column ${column} has malformed counters`);
   }
-  if (guard === null) return { groupsTotal, absentMarked, membershipsRemoved, guard: null };
+  const driftSummary = decodeDriftSummary(value.driftSummary, column, isCount);
+  if (guard === null) return { groupsTotal, absentMarked, membershipsRemoved, guard: null, driftSummary };
   if (!isRecord(guard)) throw new StoreError(`column ${column} has a malformed guard`);
   const { reason, share, limit } = guard;
   if (typeof reason !== 'string' || typeof share !== 'number' || typeof limit !== 'number') {
     throw new StoreError(`column ${column} has a malformed guard`);
   }
-  return { groupsTotal, absentMarked, membershipsRemoved, guard: { reason, share, limit } };
+  return { groupsTotal, absentMarked, membershipsRemoved, guard: { reason, share, limit }, driftSummary };
+}
+
+/** Rows written before drift snapshots existed have no `driftSummary`: read as `null`. */
+function decodeDriftSummary(
+  value: unknown,
+  column: string,
+  isCount: (n: unknown) => n is number,
+): Record<string, number> | null {
+  if (value === undefined || value === null) return null;
+  if (!isRecord(value)) throw new StoreError(`column ${column} has a malformed drift summary`);
+  const summary: Record<string, number> = {};
+  for (const [kind, n] of Object.entries(value)) {
+    if (!isCount(n)) throw new StoreError(`column ${column} has a malformed drift summary`);
+    summary[kind] = n;
+  }
+  return summary;
 }

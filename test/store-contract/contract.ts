@@ -509,6 +509,18 @@ export function describeStoreContract(label: string, open: () => Promise<Store>)
         await store.acceptInvitations(['inv-1', 'inv-2'], 'user-1', T2);
         expect(await store.pendingInvitations('ada@example.com')).toEqual([]);
       });
+
+      it('lists every pending invitation at once, by email, for drift reports', async () => {
+        expect(await store.listPendingInvitations()).toEqual([]);
+        await store.createInvitation(invitation('inv-1', 'Carol@Example.com'));
+        await store.createInvitation(invitation('inv-2', 'ada@example.com', 'Admins'));
+        await store.createInvitation(invitation('inv-3', 'bob@example.com'));
+        await store.acceptInvitations(['inv-3'], 'user-1', T1);
+        expect(await store.listPendingInvitations()).toEqual([
+          invitation('inv-2', 'ada@example.com', 'Admins'),
+          invitation('inv-1', 'carol@example.com'),
+        ]);
+      });
     });
 
     describe('directory cache', () => {
@@ -689,7 +701,7 @@ export function describeStoreContract(label: string, open: () => Promise<Store>)
           startedAt: T0,
           finishedAt: null,
           figures: { apiCalls: 0, pages: 0, retries: 0, groups: 0, users: 0, memberships: 0, errors: 0 },
-          details: { groupsTotal: null, absentMarked: 0, membershipsRemoved: 0, guard: null },
+          details: { groupsTotal: null, absentMarked: 0, membershipsRemoved: 0, guard: null, driftSummary: null },
           error: null,
         };
         await store.putPrewarmRun(running);
@@ -706,6 +718,7 @@ export function describeStoreContract(label: string, open: () => Promise<Store>)
             absentMarked: 300,
             membershipsRemoved: 1200,
             guard: { reason: 'would mark 15% of users absent', share: 0.15, limit: 0.1 },
+            driftSummary: null,
           },
           error: 'rate limited',
         };
@@ -728,6 +741,28 @@ export function describeStoreContract(label: string, open: () => Promise<Store>)
           lastCompleteRunAt: null,
           lastRunId: null,
         });
+      });
+
+      it("keeps a run's drift summary snapshot", async () => {
+        const run: PrewarmRun = {
+          id: 'run-7',
+          connector: 'demo',
+          mode: 'incremental',
+          state: 'succeeded',
+          startedAt: T0,
+          finishedAt: T1,
+          figures: { apiCalls: 1, pages: 1, retries: 0, groups: 2, users: 3, memberships: 4, errors: 0 },
+          details: {
+            groupsTotal: 2,
+            absentMarked: 0,
+            membershipsRemoved: 0,
+            guard: null,
+            driftSummary: { pending_add: 3, pending_remove: 0, stale: 12 },
+          },
+          error: null,
+        };
+        await store.putPrewarmRun(run);
+        expect(await store.getPrewarmRun('run-7')).toEqual(run);
       });
     });
 
