@@ -1,0 +1,315 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import autocannon, { type Result } from 'autocannon';
+import { ADMIN_TOKEN, benchConfigYaml, HOOK_TOKEN, organizationOf } from './config.js';
+import { startWorker, type Worker } from './ipc.js';
+import { startBenchMongo, type BenchMongo } from './mongo.js';
+import { pacedLoad, type PacedResult } from './paced.js';
+import { buildDirectory, fileSubject, groupName, userEmail, userName, type Directory } from './shape.js';
+
+/**
+ * The login hook under load (SPEC §9). The daemon runs alone in its process on a store seeded
+ * through pre-warm and real logins; the load comes from this process over loopback. Runs, in
+ * order: no-change logins at full speed, `/healthz` at full speed (the no-op ceiling of the same
+ * server), logins at a fixed 1,000/s (autocannon and a paced generator), then logins that each
+ * drop one membership. The store is counted before and after: a run that changed what it should
+ * not, or failed to change what it should, is an error, not a figure.
+ */
+
+export interface ThroughputFigures {
+  requestsPerSecond: number;
+  latencyMs: { p50: number; p99: number; p99_9: number; max: number };
+  requests: number;
+  non2xx: number;
+  errors: number;
+}
+
+export interface LoginBenchResult {
+  store: string;
+  users: number;
+  groups: number;
+  memberships: number;
+  seed: { totalSeconds: number; prewarmSeconds: number; accountsSeconds: number; accountsPerSecond: number };
+  noChange: ThroughputFigures;
+  healthz: ThroughputFigures;
+  ratio: number;
+  fixedRate: { autocannon: ThroughputFigures; paced: PacedResult };
+  withChange: ThroughputFigures & { membershipsRemoved: number };
+  daemon: { peakRssMiB: number; cpuSeconds: number };
+  /** `GET /v1/drift?limit=50`: first call, then a second one. */
+  drift: DriftFigures[];
+  checks: string[];
+}
+
+export interface DriftFigures {
+  seconds: number;
+  status: number;
+  items: number;
+  summary: Record<string, number>;
+}
+
+async function timeDrift(url: string): Promise<DriftFigures> {
+  const started = performance.now();
+  const response = await fetch(`${url}/v1/drift?limit=50`, {
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, accept: 'application/json' },
+    signal: AbortSignal.timeout(10 * 60_000),
+  });
+  const body: unknown = await response.json();
+  const seconds = Math.round((performance.now() - started) / 10) / 100;
+  if (response.status !== 200 || typeof body !== 'object' || body === null || !('summary' in body) || !('items' in body)) {
+    throw new Error(`GET /v1/drift answered ${response.status}: ${JSON.stringify(body).slice(0, 300)}`);
+  }
+  const summary = body.summary as Record<string, number>;
+  const items = Array.isArray(body.items) ? body.items.length : -1;
+  return { seconds, status: response.status, items, summary };
+}
+
+interface Counts {
+  users: number;
+  accounts: number;
+  identities: number;
+  memberships: number;
+  cachedUsers: number;
+  audit: Record<string, number>;
+}
+
+const CONNECTIONS = 16;
+
+/** Memberships a login from the cache gives each user: matched groups plus one default per organization. */
+function expectedMemberships(directory: Directory): number {
+  let total = 0;
+  for (const groups of directory.userGroups) {
+    const orgs = new Set<number>();
+    for (const g of groups) {
+      const org = organizationOf(g);
+      if (org === null) continue;
+      total++;
+      orgs.add(org);
+    }
+    total += orgs.size;
+  }
+  return total;
+}
+
+/** Users with two matched groups in one organization, and the group a token can drop (one membership change). */
+function droppableGroups(directory: Directory): Array<{ user: number; groups: string[] }> {
+  const out: Array<{ user: number; groups: string[] }> = [];
+  directory.userGroups.forEach((groups, user) => {
+    const byOrg = new Map<number, number[]>();
+    for (const g of groups) {
+      const org = organizationOf(g);
+      if (org !== null) byOrg.set(org, [...(byOrg.get(org) ?? []), g]);
+    }
+    const pair = [...byOrg.values()].find((list) => list.length >= 2);
+    if (!pair) return;
+    const drop = pair[0]!;
+    out.push({ user, groups: groups.filter((g) => g !== drop).map(groupName) });
+  });
+  return out;
+}
+
+function throughput(result: Result): ThroughputFigures {
+  return {
+    requestsPerSecond: Math.round(result.requests.total / result.duration),
+    latencyMs: { p50: result.latency.p50, p99: result.latency.p99, p99_9: result.latency.p99_9, max: result.latency.max },
+    requests: result.requests.total,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+  };
+}
+
+function requireClean(label: string, figures: { non2xx: number; errors: number }): void {
+  if (figures.non2xx > 0 || figures.errors > 0) {
+    throw new Error(`${label}: ${figures.non2xx} non-2xx answers and ${figures.errors} errors: no figure is reported`);
+  }
+}
+
+export async function benchLogin(options: {
+  store: 'sqlite' | 'mongodb';
+  users: number;
+  groups: number;
+  execArgv: string[];
+  /** Where to write CPU profiles of the no-change and changing runs (`--profile`). */
+  profileDir?: string;
+  log(line: string): void;
+  /** Shorter runs (the MongoDB variant). */
+  short?: boolean;
+}): Promise<LoginBenchResult> {
+  const { log } = options;
+  const dir = mkdtempSync(join(tmpdir(), 'jitsync-bench-login-'));
+  let mongo: BenchMongo | undefined;
+  let storeWorker: Worker | undefined;
+  let daemon: Worker | undefined;
+  const checks: string[] = [];
+  const seconds = options.short ? 8 : 15;
+  try {
+    let storeUrl = 'sqlite:./jitsync.db';
+    let storeName = 'SQLite (embedded)';
+    if (options.store === 'mongodb') {
+      mongo = await startBenchMongo();
+      storeUrl = `${mongo.uri.replace(/\/$/, '')}/jitsync_bench`;
+      storeName = mongo.description;
+    }
+    const yaml = benchConfigYaml({
+      store: storeUrl,
+      groups: options.groups,
+      connectors: '  - { id: corp, type: file, path: ./directory.json }',
+    });
+    const directory = buildDirectory({ users: options.users, groups: options.groups });
+    const expected = expectedMemberships(directory);
+
+    log(`  seeding ${options.users} users x ${options.groups} groups (${directory.memberships} IdP memberships) on ${storeName}…`);
+    storeWorker = startWorker('store-worker.js');
+    const seedTimeout = options.store === 'mongodb' ? 5 * 60_000 : 30 * 60_000;
+    const seed = await storeWorker.call<LoginBenchResult['seed']>('seed', { yaml, baseDir: dir, users: options.users, groups: options.groups }, seedTimeout);
+    const count = () => storeWorker!.call<Counts>('count', { yaml, baseDir: dir });
+    const seeded = await count();
+    const expectSame = (what: string, actual: number, wanted: number) => {
+      if (actual !== wanted) throw new Error(`correctness check failed: ${what} is ${actual}, expected ${wanted}`);
+      checks.push(`${what} = ${actual}`);
+    };
+    expectSame('accounts after seeding', seeded.users, options.users);
+    expectSame('identities after seeding', seeded.identities, options.users);
+    expectSame('cached users after seeding', seeded.cachedUsers, options.users);
+    expectSame('memberships after seeding', seeded.memberships, expected);
+    expectSame('account.created audit entries', seeded.audit['account.created'] ?? 0, options.users);
+    log(`  seeded in ${seed.totalSeconds.toFixed(1)} s (pre-warm ${seed.prewarmSeconds.toFixed(1)} s, accounts ${seed.accountsSeconds.toFixed(1)} s)`);
+
+    daemon = startWorker('daemon-worker.js');
+    const profiled = async <T>(name: string, run: () => Promise<T>): Promise<T> => {
+      if (!options.profileDir) return run();
+      await daemon!.call('profileStart');
+      const result = await run();
+      await daemon!.call('profileStop', { path: join(options.profileDir, `${options.store}-${name}.cpuprofile`) });
+      return result;
+    };
+    const { url } = await daemon.call<{ url: string }>('start', { yaml, baseDir: dir });
+    const headers = { 'content-type': 'application/json', authorization: `Bearer ${HOOK_TOKEN}` };
+
+    // Users in a scattered order (a stride coprime with the count), as logins arrive.
+    let cursor = 0;
+    const userStride = coprimeStride(options.users);
+    const noChangeBody = () => {
+      const u = (cursor++ * userStride) % options.users;
+      return JSON.stringify({ connector: 'corp', subject: fileSubject(u), email: userEmail(u), name: userName(u) });
+    };
+    const loginRequests = [{ method: 'POST', path: '/v1/logins', headers, setupRequest: (req: { body?: string }) => ({ ...req, body: noChangeBody() }) }];
+
+    log('  warm-up…');
+    await autocannon({ url, connections: CONNECTIONS, duration: 3, requests: loginRequests });
+
+    log(`  logins, no membership change, ${seconds} s…`);
+    const noChange = throughput(
+      await profiled('login-no-change', () => autocannon({ url, connections: CONNECTIONS, duration: seconds, requests: loginRequests })),
+    );
+    requireClean('no-change logins', noChange);
+    log(`    ${noChange.requestsPerSecond}/s, p50 ${noChange.latencyMs.p50} ms, p99 ${noChange.latencyMs.p99} ms`);
+
+    log(`  /healthz, ${seconds} s…`);
+    const healthz = throughput(await autocannon({ url: `${url}/healthz`, connections: CONNECTIONS, duration: seconds }));
+    requireClean('/healthz', healthz);
+    log(`    ${healthz.requestsPerSecond}/s`);
+
+    const rateSeconds = options.short ? 10 : 20;
+    log(`  logins at 1,000/s (autocannon overallRate), ${rateSeconds} s…`);
+    const fixedAutocannon = throughput(
+      await autocannon({ url, connections: CONNECTIONS, duration: rateSeconds, overallRate: 1000, requests: loginRequests }),
+    );
+    requireClean('fixed-rate logins (autocannon)', fixedAutocannon);
+    log(`    ${fixedAutocannon.requestsPerSecond}/s, p50 ${fixedAutocannon.latencyMs.p50} ms, p99 ${fixedAutocannon.latencyMs.p99} ms`);
+    log(`  logins at 1,000/s (paced, open loop), ${rateSeconds} s…`);
+    const paced = await pacedLoad({
+      url,
+      rate: 1000,
+      durationSeconds: rateSeconds,
+      request: () => ({ method: 'POST', path: '/v1/logins', headers, body: noChangeBody() }),
+    });
+    if (paced.failed > 0) throw new Error(`paced logins: ${paced.failed} failed: no figure is reported`);
+    log(`    p50 ${paced.latencyMs.p50} ms, p99 ${paced.latencyMs.p99} ms, p99.9 ${paced.latencyMs.p99_9} ms`);
+
+    const afterNoChange = await count();
+    expectSame('memberships after the no-change runs', afterNoChange.memberships, expected);
+    expectSame('account.reconciled audit entries after the no-change runs', afterNoChange.audit['account.reconciled'] ?? 0, 0);
+    expectSame('accounts after the no-change runs', afterNoChange.users, options.users);
+
+    const droppable = droppableGroups(directory);
+    let changeCursor = 0;
+    const changeStride = coprimeStride(droppable.length);
+    const changeBody = () => {
+      const { user, groups } = droppable[(changeCursor++ * changeStride) % droppable.length]!;
+      return JSON.stringify({ connector: 'corp', subject: fileSubject(user), email: userEmail(user), name: userName(user), groups });
+    };
+    log(`  logins that each drop one membership, ~${seconds} s (${droppable.length} eligible users)…`);
+    const changeResult = throughput(
+      await profiled('login-change', () => autocannon({
+        url,
+        connections: CONNECTIONS,
+        // Each user logs in once: every login is a change. Bounded by the eligible users.
+        amount: Math.min(droppable.length - CONNECTIONS, Math.round(noChange.requestsPerSecond * seconds)),
+        requests: [{ method: 'POST', path: '/v1/logins', headers, setupRequest: (req: { body?: string }) => ({ ...req, body: changeBody() }) }],
+      })),
+    );
+    requireClean('changing logins', changeResult);
+    log(`    ${changeResult.requestsPerSecond}/s`);
+    if (changeResult.requests > droppable.length) throw new Error('the changing run outran its distinct users: raise the user count');
+    log('  drift report (GET /v1/drift?limit=50), twice…');
+    const drift: DriftFigures[] = [];
+    for (let i = 0; i < 2; i++) drift.push(await timeDrift(url));
+    log(`    ${drift.map((d) => `${d.seconds} s`).join(', ')}; summary ${JSON.stringify(drift[0]!.summary)}`);
+    const daemonStats = await daemon.call<{ peakRssMiB: number; cpuSeconds: number }>('stop');
+    await daemon.exited;
+    daemon = undefined;
+
+    const afterChange = await count();
+    const reconciled = afterChange.audit['account.reconciled'] ?? 0;
+    const removed = expected - afterChange.memberships;
+    // Requests in flight when autocannon stopped may still have been applied: at least as many.
+    if (reconciled < changeResult.requests) {
+      throw new Error(`correctness check failed: ${reconciled} reconciled logins recorded, ${changeResult.requests} answered`);
+    }
+    expectSame('memberships removed by the changing run (one per reconciled login)', removed, reconciled);
+    expectSame('accounts after the changing run', afterChange.users, options.users);
+    // The changing logins dropped memberships the cache still lists: the report must see them.
+    checks.push(`drift summary after the changing run: ${JSON.stringify(drift[0]!.summary)}`);
+
+    return {
+      store: storeName,
+      users: options.users,
+      groups: options.groups,
+      memberships: expected,
+      seed: {
+        totalSeconds: round(seed.totalSeconds),
+        prewarmSeconds: round(seed.prewarmSeconds),
+        accountsSeconds: round(seed.accountsSeconds),
+        accountsPerSecond: seed.accountsPerSecond,
+      },
+      noChange,
+      healthz,
+      ratio: Math.round((noChange.requestsPerSecond / healthz.requestsPerSecond) * 1000) / 1000,
+      fixedRate: { autocannon: fixedAutocannon, paced },
+      withChange: { ...changeResult, membershipsRemoved: removed },
+      daemon: daemonStats,
+      drift,
+      checks,
+    };
+  } finally {
+    daemon?.kill();
+    await storeWorker?.call('stop').catch(() => undefined);
+    storeWorker?.kill();
+    await mongo?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** A stride that visits every index of `n` once before repeating (coprime with `n`). */
+function coprimeStride(n: number): number {
+  const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+  let stride = 7919;
+  while (gcd(stride, n) !== 1) stride += 2;
+  return stride;
+}
+
+function round(value: number): number {
+  return Math.round(value * 10) / 10;
+}

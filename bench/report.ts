@@ -1,0 +1,96 @@
+import type { LoginBenchResult } from './login.js';
+import type { PrewarmBenchResult } from './prewarm.js';
+
+/** The one table `npm run bench` prints (Markdown, so it pastes into BENCHMARKS.md). */
+
+export interface ReportInput {
+  machine: { date: string; node: string; cpus: number; cpuModel: string; memoryGiB: number; platform: string };
+  login?: LoginBenchResult;
+  mongo?: LoginBenchResult | { skipped: string };
+  prewarm: PrewarmBenchResult[];
+  totalSeconds: number;
+  scale: number;
+}
+
+type Row = [string, string, string, string];
+
+const verdict = (ok: boolean) => (ok ? 'met' : '**missed**');
+const n = (value: number) => value.toLocaleString('en-US');
+
+function loginRows(label: string, r: LoginBenchResult, withTargets: boolean): Row[] {
+  const p99 = r.fixedRate.paced.latencyMs.p99;
+  const rows: Row[] = [
+    [`${label}: seeding ${n(r.users)} accounts (pre-warm + first logins)`, `${r.seed.totalSeconds} s (pre-warm ${r.seed.prewarmSeconds} s; accounts ${r.seed.accountsSeconds} s = ${n(r.seed.accountsPerSecond)}/s)`, '', ''],
+    [`${label}: logins/s, no membership change`, `${n(r.noChange.requestsPerSecond)} (p50 ${r.noChange.latencyMs.p50} ms, p99 ${r.noChange.latencyMs.p99} ms, ${CONN} conns)`, '', ''],
+    [`${label}: logins/s, each login drops one membership`, `${n(r.withChange.requestsPerSecond)} (${n(r.withChange.membershipsRemoved)} memberships removed, checked)`, '', ''],
+    [`${label}: /healthz requests/s (no-op route, same server)`, n(r.healthz.requestsPerSecond), '', ''],
+    [`${label}: login / no-op throughput`, `${(r.ratio * 100).toFixed(1)} %`, withTargets ? '≥ 25 %' : '', withTargets ? verdict(r.ratio >= 0.25) : ''],
+    [
+      `${label}: latency at 1,000 logins/s, paced (open loop)`,
+      `p50 ${r.fixedRate.paced.latencyMs.p50} ms, p99 ${p99} ms, p99.9 ${r.fixedRate.paced.latencyMs.p99_9} ms (${n(r.fixedRate.paced.ok)} logins)`,
+      withTargets ? 'p99 < 10 ms' : '',
+      withTargets ? verdict(p99 < 10) : '',
+    ],
+    [
+      `${label}: latency at 1,000 logins/s, autocannon overallRate`,
+      `p50 ${r.fixedRate.autocannon.latencyMs.p50} ms, p99 ${r.fixedRate.autocannon.latencyMs.p99} ms, p99.9 ${r.fixedRate.autocannon.latencyMs.p99_9} ms (${n(r.fixedRate.autocannon.requestsPerSecond)}/s achieved)`,
+      withTargets ? 'p99 < 10 ms' : '',
+      withTargets ? verdict(r.fixedRate.autocannon.latencyMs.p99 < 10) : '',
+    ],
+    [`${label}: daemon peak RSS`, `${r.daemon.peakRssMiB} MiB`, '', ''],
+    [
+      `${label}: drift report, summary + first page (GET /v1/drift?limit=50)`,
+      `${r.drift.map((d) => `${d.seconds} s`).join(' then ')} (${r.drift[0]?.items ?? 0} items on the page; ${Object.entries(r.drift[0]?.summary ?? {}).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${n(v)}`).join(', ')})`,
+      '',
+      '',
+    ],
+  ];
+  return rows;
+}
+const CONN = 16;
+
+function prewarmRows(r: PrewarmBenchResult, fullSeconds: number): Row[] {
+  const rows: Row[] = [];
+  for (const f of [r.full, r.incremental]) {
+    const label = `pre-warm ${r.idp}, ${f.mode}`;
+    const callRatio = f.apiCalls / f.minimumCalls;
+    if (f.mode === 'full') {
+      rows.push([`${label}: wall time`, `${f.wallSeconds} s (fake seeded in ${r.seedSeconds.toFixed(1)} s; fake CPU during run ${f.fakeCpuSeconds} s)`, '< 60 s', verdict(f.wallSeconds < 60)]);
+      rows.push([`${label}: memberships ingested/s`, `${n(f.membershipsPerSecond)} (${n(f.memberships)} memberships)`, '', '']);
+      rows.push([`${label}: peak RSS of the pre-warm process`, `${f.peakRssMiB} MiB`, '< 512 MiB', verdict(f.peakRssMiB < 512)]);
+    } else {
+      const share = f.wallSeconds / fullSeconds;
+      rows.push([
+        `${label} (1% of memberships changed): wall time`,
+        `${f.wallSeconds} s = ${(share * 100).toFixed(1)} % of full (${f.note})`,
+        '< 10 % of full',
+        verdict(share < 0.1),
+      ]);
+    }
+    rows.push([`${label}: API calls / minimum`, `${n(f.apiCalls)} / ${n(f.minimumCalls)} = ${callRatio.toFixed(3)}x`, '≤ 1.05x', verdict(callRatio <= 1.05)]);
+  }
+  return rows;
+}
+
+export function formatReport(input: ReportInput): string {
+  const m = input.machine;
+  const lines = [
+    `jitsync benchmarks — ${m.date}`,
+    `machine: ${m.cpus} cores (${m.cpuModel}), ${m.memoryGiB} GiB RAM, ${m.platform}, Node ${m.node}` +
+      (input.scale !== 1 ? `; --small: data 1/${input.scale} of the target scale, targets do not apply` : ''),
+    '',
+  ];
+  const rows: Row[] = [];
+  if (input.login) rows.push(...loginRows(`login (${input.login.store}, ${n(input.login.users)} users)`, input.login, input.scale === 1));
+  if (input.mongo) {
+    if ('skipped' in input.mongo) rows.push(['login (MongoDB)', `skipped: ${input.mongo.skipped}`, '', '']);
+    else rows.push(...loginRows(`login (${input.mongo.store}, ${n(input.mongo.users)} users)`, input.mongo, false));
+  }
+  for (const r of input.prewarm) rows.push(...prewarmRows(r, r.full.wallSeconds));
+  const header: Row = ['benchmark', 'result', 'target', 'status'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const format = (r: Row) => `| ${r.map((cell, i) => cell.padEnd(widths[i]!)).join(' | ')} |`;
+  lines.push(format(header), `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`, ...rows.map(format));
+  lines.push('', `total ${input.totalSeconds} s; every figure passed its correctness checks (store counts after each run).`);
+  return lines.join('\n');
+}

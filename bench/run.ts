@@ -1,0 +1,95 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { benchLogin, type LoginBenchResult } from './login.js';
+import { benchPrewarmEntra, benchPrewarmOkta, type PrewarmBenchResult } from './prewarm.js';
+import { formatReport } from './report.js';
+
+/**
+ * `npm run bench`: every benchmark, one table. Options:
+ *   --only login,mongo,prewarm-okta,prewarm-entra   run a subset
+ *   --small                                          10x smaller data (a quick check of the harness)
+ *   --profile                                        run the measured processes with --cpu-prof
+ * Results also go to bench/results/latest.json and latest.md (the figures BENCHMARKS.md records).
+ */
+
+const { values } = parseArgs({
+  options: {
+    only: { type: 'string' },
+    small: { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
+  },
+});
+
+const all = ['login', 'mongo', 'prewarm-okta', 'prewarm-entra'] as const;
+const selected = new Set(values.only ? values.only.split(',') : all);
+const scale = values.small ? 10 : 1;
+const here = dirname(fileURLToPath(import.meta.url));
+// dist/bench → the source tree's bench/results
+const resultsDir = join(here, '..', '..', 'bench', 'results');
+const profileDir = join(resultsDir, 'profiles');
+const execArgv = values.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+if (values.profile) mkdirSync(profileDir, { recursive: true });
+const profiling = values.profile ? { profileDir } : {};
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const machine = {
+    date: new Date().toISOString(),
+    node: process.version,
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    platform: `${process.platform} ${process.arch}`,
+  };
+  log(`jitsync benchmarks on ${machine.cpus} cores (${machine.cpuModel}), ${machine.memoryGiB} GiB, Node ${machine.node}`);
+
+  const results: {
+    login?: LoginBenchResult;
+    mongo?: LoginBenchResult | { skipped: string };
+    prewarm: PrewarmBenchResult[];
+  } = { prewarm: [] };
+
+  if (selected.has('login')) {
+    log('login hook, SQLite store:');
+    results.login = await benchLogin({ store: 'sqlite', users: 100_000 / scale, groups: 2_000 / scale, execArgv, log, ...profiling });
+  }
+  // FerretDB (the fallback without MONGODB_URI) is far too slow to seed at any useful scale here:
+  // the MongoDB variant runs by default only against a real server.
+  if (selected.has('mongo') && (values.only !== undefined || process.env.MONGODB_URI)) {
+    log('login hook, MongoDB store:');
+    try {
+      results.mongo = await benchLogin({ store: 'mongodb', users: 10_000 / scale, groups: 500 / scale, execArgv, log, short: true, ...profiling });
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      log(`  skipped: ${reason}`);
+      results.mongo = { skipped: reason };
+    }
+  } else if (selected.has('mongo')) {
+    results.mongo = { skipped: 'MONGODB_URI is not set (the FerretDB fallback is too slow to seed here; `--only mongo` tries it)' };
+  }
+  if (selected.has('prewarm-okta')) {
+    log('pre-warm, Okta fake:');
+    results.prewarm.push(await benchPrewarmOkta({ users: 100_000 / scale, groups: 2_000 / scale, execArgv, log }));
+  }
+  if (selected.has('prewarm-entra')) {
+    log('pre-warm, Entra fake:');
+    results.prewarm.push(await benchPrewarmEntra({ users: 100_000 / scale, groups: 2_000 / scale, execArgv, log }));
+  }
+
+  const totalSeconds = Math.round((Date.now() - started) / 1000);
+  const report = formatReport({ machine, ...results, totalSeconds, scale });
+  process.stdout.write(`${report}\n`);
+  mkdirSync(resultsDir, { recursive: true });
+  writeFileSync(join(resultsDir, 'latest.json'), JSON.stringify({ machine, ...results, totalSeconds, scale }, null, 2));
+  writeFileSync(join(resultsDir, 'latest.md'), `${report}\n`);
+}
+
+main().catch((error: unknown) => {
+  log(error instanceof Error ? (error.stack ?? error.message) : String(error));
+  process.exitCode = 1;
+});
