@@ -9,6 +9,7 @@ import { createDriftService, type DriftService } from './drift/drift-service.js'
 import { buildServer, type JitsyncServer } from './http/server.js';
 import { createLoginService, type LoginService } from './login/login-service.js';
 import { createMetrics } from './metrics.js';
+import { createOrganizationsCache } from './organizations-cache.js';
 import { createPrewarmService, type PrewarmService } from './prewarm/prewarm-service.js';
 import { startPrewarmScheduler } from './prewarm/scheduler.js';
 
@@ -46,12 +47,14 @@ export async function createDaemon(config: JitsyncConfig, logger: Logger, option
       connectors.set(entry.id, createConnector(entry, { baseDir: config.baseDir }));
     }
 
+    const organizations = createOrganizationsCache(store);
     const login = createLoginService({
       store,
+      organizations,
       connectors,
       settingsFor: (connectorId) => settingsFor(config, connectorId),
     });
-    const admin = createAdminService({ store, connectorIds: [...connectors.keys()] });
+    const admin = createAdminService({ store, organizations, connectorIds: [...connectors.keys()] });
     const drift = createDriftService({
       store,
       connectorIds: [...connectors.keys()],

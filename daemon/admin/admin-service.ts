@@ -11,6 +11,7 @@ import {
   type SyncState,
 } from '../../store/types.js';
 import { badRequest, conflict, notFound } from '../errors.js';
+import type { OrganizationsCache } from '../organizations-cache.js';
 import { organizationsOf, withDerivedDefaults } from '../reconcile/plan.js';
 
 export interface UserView {
@@ -42,6 +43,8 @@ export interface AdminService {
 
 export interface AdminServiceDeps {
   store: Store;
+  /** Told when an organization or group is created, so logins see it at once. */
+  organizations: OrganizationsCache;
   /** Ids of the configured connectors, whose sync state a user view shows. */
   connectorIds: readonly string[];
   clock?: () => Date;
@@ -146,11 +149,13 @@ export function createAdminService(deps: AdminServiceDeps): AdminService {
 
     async createOrganization(input) {
       try {
-        return await store.createOrganization({
+        const created = await store.createOrganization({
           key: input.key,
           defaultGroup: input.defaultGroup ?? 'Members',
           groups: [],
         });
+        deps.organizations.invalidate();
+        return created;
       } catch (error) {
         if (error instanceof AlreadyExistsError) throw conflict('already_exists', `organization ${input.key} exists`);
         throw error;
@@ -164,7 +169,9 @@ export function createAdminService(deps: AdminServiceDeps): AdminService {
         throw conflict('already_exists', `group ${organization}/${name} exists`);
       }
       try {
-        return await store.addGroup(organization, name);
+        const updated = await store.addGroup(organization, name);
+        deps.organizations.invalidate();
+        return updated;
       } catch (error) {
         if (error instanceof AlreadyExistsError) throw conflict('already_exists', `group ${organization}/${name} exists`);
         throw error;

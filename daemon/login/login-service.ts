@@ -10,6 +10,7 @@ import {
 import { AppError, badRequest, conflict } from '../errors.js';
 import { isAllowed } from '../reconcile/match.js';
 import { organizationsOf, planMemberships } from '../reconcile/plan.js';
+import type { OrganizationsCache } from '../organizations-cache.js';
 import type { ProvisioningSettings } from '../reconcile/settings.js';
 import { usernameBase, usernameCandidates } from '../reconcile/username.js';
 import type { LoginInput } from './input.js';
@@ -41,6 +42,7 @@ export type LoginResult = LoginAllowed | LoginDenied;
 
 export interface LoginServiceDeps {
   store: Store;
+  organizations: OrganizationsCache;
   connectors: ReadonlyMap<string, Connector>;
   settingsFor(connectorId: string): ProvisioningSettings;
   clock?: () => Date;
@@ -92,7 +94,7 @@ export function createLoginService(deps: LoginServiceDeps): LoginService {
     }
 
     const [organizations, invitations] = await Promise.all([
-      store.listOrganizations(),
+      deps.organizations.get(),
       store.pendingInvitations(email),
     ]);
     const desiredName = displayName(input);

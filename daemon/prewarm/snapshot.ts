@@ -109,7 +109,8 @@ export function diffFullSnapshot(
 /**
  * An incremental feed's answer applied to the cache: each changed group's full member list
  * replaces what the cache said of it (under its old name too, when it was renamed), and deleted
- * groups leave every user. Only users whose groups changed are written.
+ * groups leave every user. Only users whose groups changed are written. Work is proportional to
+ * the memberships of the groups involved, after one pass over the cache to index them.
  */
 export function applyGroupChanges(
   previous: readonly CachedUser[],
@@ -117,65 +118,82 @@ export function applyGroupChanges(
   deletedNames: readonly string[],
   options: { connector: string; now: string },
 ): CacheChanges {
-  const users = new Map(previous.map((user) => [user.subject, { ...user, groups: [...user.groups] }]));
-  const touched = new Set<string>();
   const changes: CacheChanges = { writes: [], absentMarked: 0, membershipsRemoved: 0, usersBefore: 0, membershipsBefore: 0 };
+  const involved = new Set(deletedNames);
+  for (const { group, oldName } of changed) {
+    involved.add(group.name);
+    if (oldName !== null) involved.add(oldName);
+  }
+  const bySubject = new Map<string, CachedUser>();
+  const holders = new Map<string, Set<string>>([...involved].map((name) => [name, new Set<string>()]));
   for (const user of previous) {
-    if (user.absentSince) continue;
-    changes.usersBefore++;
-    changes.membershipsBefore += user.groups.length;
+    bySubject.set(user.subject, user);
+    if (!user.absentSince) {
+      changes.usersBefore++;
+      changes.membershipsBefore += user.groups.length;
+    }
+    for (const name of user.groups) holders.get(name)?.add(user.subject);
   }
 
-  const leave = (names: ReadonlySet<string>, keep: ReadonlySet<string>) => {
-    for (const user of users.values()) {
-      if (keep.has(user.subject)) continue;
-      const remaining = user.groups.filter((name) => !names.has(name));
-      if (remaining.length === user.groups.length) continue;
-      if (!user.absentSince) changes.membershipsRemoved += user.groups.length - remaining.length;
-      user.groups = remaining;
-      user.nestedGroups = user.nestedGroups.filter((name) => !names.has(name));
-      touched.add(user.subject);
+  // Copy-on-write: a user is copied the first time the run changes it.
+  const touched = new Map<string, CachedUser>();
+  const edit = (subject: string, create: () => CachedUser): CachedUser => {
+    let user = touched.get(subject);
+    if (!user) {
+      const old = bySubject.get(subject);
+      user = old ? { ...old, groups: [...old.groups], nestedGroups: [...old.nestedGroups] } : create();
+      touched.set(subject, user);
+    }
+    return user;
+  };
+  const holdersOf = (name: string): Set<string> => {
+    let set = holders.get(name);
+    if (!set) holders.set(name, (set = new Set()));
+    return set;
+  };
+
+  const leave = (name: string, keep: ReadonlySet<string>) => {
+    const current = holdersOf(name);
+    for (const subject of [...current]) {
+      if (keep.has(subject)) continue;
+      const user = edit(subject, () => {
+        throw new Error(`cache holder ${subject} vanished`);
+      });
+      user.groups = user.groups.filter((g) => g !== name);
+      user.nestedGroups = user.nestedGroups.filter((g) => g !== name);
+      if (!user.absentSince) changes.membershipsRemoved++;
+      current.delete(subject);
     }
   };
 
   for (const { group, oldName, members } of changed) {
-    const memberSubjects = new Set(members.map((m) => m.subject));
     // A renamed group: its old name leaves everyone, members included, who get the new name.
-    if (oldName !== null && oldName !== group.name) leave(new Set([oldName]), new Set());
-    leave(new Set([group.name]), memberSubjects);
+    if (oldName !== null && oldName !== group.name) leave(oldName, new Set());
+    leave(group.name, new Set(members.map((m) => m.subject)));
+    const current = holdersOf(group.name);
     for (const member of members) {
-      let user = users.get(member.subject);
-      if (!user) {
-        user = {
-          connector: options.connector,
-          subject: member.subject,
-          email: member.email,
-          name: member.name,
-          groups: [],
-          nestedGroups: [],
-          fetchedAt: options.now,
-          origin: 'prewarm',
-          absentSince: null,
-        };
-        users.set(member.subject, user);
-      }
-      if (!user.groups.includes(group.name)) {
-        user.groups = [...user.groups, group.name].sort();
-        touched.add(member.subject);
-      }
-      // Listed as a member: the IdP has this user again.
-      if (user.absentSince) {
-        user.absentSince = null;
-        touched.add(member.subject);
-      }
+      const existing = touched.get(member.subject) ?? bySubject.get(member.subject);
+      // Listed as a member: the IdP has this user, absent or not before.
+      if (existing && existing.groups.includes(group.name) && !existing.absentSince) continue;
+      const user = edit(member.subject, () => ({
+        connector: options.connector,
+        subject: member.subject,
+        email: member.email,
+        name: member.name,
+        groups: [],
+        nestedGroups: [],
+        fetchedAt: options.now,
+        origin: 'prewarm',
+        absentSince: null,
+      }));
+      if (!user.groups.includes(group.name)) user.groups = [...user.groups, group.name].sort();
+      user.absentSince = null;
+      current.add(member.subject);
     }
   }
-  if (deletedNames.length > 0) leave(new Set(deletedNames), new Set());
+  for (const name of deletedNames) leave(name, new Set());
 
-  for (const subject of touched) {
-    const user = users.get(subject)!;
-    changes.writes.push({ ...user, fetchedAt: options.now, origin: 'prewarm' });
-  }
+  for (const user of touched.values()) changes.writes.push({ ...user, fetchedAt: options.now, origin: 'prewarm' });
   return changes;
 }
 

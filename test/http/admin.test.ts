@@ -22,6 +22,10 @@ describe('admin API', () => {
     expect((await d.call('POST', '/v1/organizations/OrgC/groups', { name: 'platform/sre' })).status).toBe(409);
     expect((await d.call('POST', '/v1/organizations/OrgC/groups', { name: 'Members' })).status).toBe(409);
     expect((await d.call('POST', '/v1/organizations/Nope/groups', { name: 'x' })).status).toBe(404);
+
+    // Logins see the new organization and group at once.
+    const login = await d.login({ subject: 's9', email: 'sre@example.com', groups: ['platform/sre'] });
+    expect(login.body.memberships).toContainEqual({ organization: 'OrgC', group: 'platform/sre', source: 'sync' });
   });
 
   it('adds and removes manual memberships, keeping the default group derived', async () => {
