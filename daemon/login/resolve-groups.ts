@@ -57,7 +57,7 @@ export async function resolveGroups(input: LoginInput, deps: ResolveGroupsDeps):
       { signal: AbortSignal.timeout(deps.liveTimeoutMs) },
     );
     // An IdP that does not know the subject has no groups for it: that is an answer, not a fault.
-    const entry: CachedUser = {
+    const fresh: CachedUser = {
       connector: deps.connector.id,
       subject: input.subject,
       email: live?.email ?? input.email.toLowerCase(),
@@ -68,8 +68,8 @@ export async function resolveGroups(input: LoginInput, deps: ResolveGroupsDeps):
       origin: 'live',
       absentSince: null,
     };
-    await deps.store.putCachedUser(entry);
-    return { ok: true, groups: fromCache(entry, 'live') };
+    await deps.store.putCachedUser(fresh);
+    return { ok: true, groups: fromCache(fresh, 'live') };
   } catch (error) {
     const liveError = error instanceof Error ? error.message : String(error);
     if (cached && deps.settings.onIdpUnavailable === 'use-cache') {
