@@ -37,7 +37,9 @@ export interface LoginBenchResult {
   fixedRate: { autocannon: ThroughputFigures; paced: PacedResult };
   withChange: ThroughputFigures & { membershipsRemoved: number };
   daemon: { peakRssMiB: number; cpuSeconds: number };
-  /** `GET /v1/drift?limit=50`: first call, then a second one. */
+  /** `GET /v1/drift?limit=50` right after the daemon started: builds the drift model. */
+  driftCold: DriftFigures;
+  /** `GET /v1/drift?limit=50` after the changing run, twice: the model folded the logins in. */
   drift: DriftFigures[];
   checks: string[];
 }
@@ -196,6 +198,10 @@ export async function benchLogin(options: {
     };
     const loginRequests = [{ method: 'POST', path: '/v1/logins', headers, setupRequest: (req: { body?: string }) => ({ ...req, body: noChangeBody() }) }];
 
+    log('  drift report right after start (builds the drift model)…');
+    const driftCold = await timeDrift(url);
+    log(`    ${driftCold.seconds} s`);
+
     log('  warm-up…');
     await autocannon({ url, connections: CONNECTIONS, duration: 3, requests: loginRequests });
 
@@ -270,8 +276,11 @@ export async function benchLogin(options: {
     }
     expectSame('memberships removed by the changing run (one per reconciled login)', removed, reconciled);
     expectSame('accounts after the changing run', afterChange.users, options.users);
-    // The changing logins dropped memberships the cache still lists: the report must see them.
-    checks.push(`drift summary after the changing run: ${JSON.stringify(drift[0]!.summary)}`);
+    // The changing logins dropped memberships the cache still lists (never an organization's
+    // last one, so no default group goes): the report must show exactly those as pending adds.
+    for (const [i, figures] of drift.entries()) {
+      expectSame(`drift pending_add after the changing run (request ${i + 1})`, figures.summary.pending_add ?? -1, removed);
+    }
 
     return {
       store: storeName,
@@ -290,6 +299,7 @@ export async function benchLogin(options: {
       fixedRate: { autocannon: fixedAutocannon, paced },
       withChange: { ...changeResult, membershipsRemoved: removed },
       daemon: daemonStats,
+      driftCold,
       drift,
       checks,
     };

@@ -1,11 +1,13 @@
 import type { Logger } from 'pino';
 import { createConnector } from '../connectors/registry.js';
 import type { Connector } from '../connectors/types.js';
+import { observeWrites } from '../store/observe.js';
 import { openStore } from '../store/open.js';
 import type { PrewarmRun, Store } from '../store/types.js';
 import { createAdminService } from './admin/admin-service.js';
 import { settingsFor, type JitsyncConfig } from './config/schema.js';
 import { createDriftService, type DriftService } from './drift/drift-service.js';
+import { createDriftView } from './drift/drift-view.js';
 import { buildServer, type JitsyncServer } from './http/server.js';
 import { createLoginService, type LoginService } from './login/login-service.js';
 import { createMetrics } from './metrics.js';
@@ -38,7 +40,15 @@ export interface DaemonOptions {
 }
 
 export async function createDaemon(config: JitsyncConfig, logger: Logger, options: DaemonOptions = {}): Promise<Daemon> {
-  const store = await openStore(config.store);
+  const backend = await openStore(config.store);
+  const connectorIds = config.connectors.map((c) => c.id);
+  const driftView = createDriftView({
+    store: backend,
+    connectorIds,
+    settingsFor: (connectorId) => settingsFor(config, connectorId),
+  });
+  // Everything writes through the observed store, so the drift view follows each write.
+  const store = observeWrites(backend, driftView);
   try {
     for (const org of config.organizations) await store.ensureOrganization(org);
 
@@ -55,11 +65,7 @@ export async function createDaemon(config: JitsyncConfig, logger: Logger, option
       settingsFor: (connectorId) => settingsFor(config, connectorId),
     });
     const admin = createAdminService({ store, organizations, connectorIds: [...connectors.keys()] });
-    const drift = createDriftService({
-      store,
-      connectorIds: [...connectors.keys()],
-      settingsFor: (connectorId) => settingsFor(config, connectorId),
-    });
+    const drift = createDriftService({ store, view: driftView, connectorIds });
     const prewarm = createPrewarmService({
       store,
       connectors,

@@ -204,6 +204,12 @@ export interface Store {
   describe(): string;
   ping(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * A value that changes whenever another process or connection commits a write, or null when the
+   * backend cannot tell. Writes through this store object do not change it: a cache over the store
+   * observes those itself (the drift model does, through `observeWrites`).
+   */
+  changeToken(): Promise<string | null>;
 
   // Accounts
   getAccount(userId: string): Promise<Account | null>;

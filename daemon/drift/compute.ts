@@ -42,163 +42,314 @@ export interface DriftInput {
  * and memberships (maps throughout, no pairwise loops).
  */
 export function computeDrift(input: DriftInput): DriftReport {
-  const items: DriftItem[] = [];
-  const accountsByIdentity = new Map<string, Map<string, Account>>();
-  const accountsByEmail = new Map<string, Account>();
+  return assembleDrift(buildDriftModel(input), input.now);
+}
+
+/**
+ * The report before the clock is applied, kept between reports so that a change to one account
+ * costs one account (`updateDriftModel`), not the whole directory. Everything here but `stale` is
+ * independent of the time; `stale` is decided at assembly.
+ */
+export interface DriftModel {
+  connectors: ConnectorModel[];
+  organizations: readonly Organization[];
+  invitationsByEmail: ReadonlyMap<string, readonly Invitation[]>;
+  /** Sync states in `error` or `stale` status, by `syncKey`: the only ones a report reads. */
+  troubled: Map<string, SyncState>;
+  /** Account id by linked identity (`identityKey`). */
+  identityOwner: Map<string, string>;
+  /** Account id by lower-cased email. */
+  emailOwner: Map<string, string>;
+  /** Organizations each account holds a membership in (the organization filter). */
+  organizationsByUser: Map<string, readonly string[]>;
+}
+
+export interface ConnectorModel {
+  connector: string;
+  settings: ProvisioningSettings;
+  orgIndex: OrganizationIndex;
+  lastCompleteRunAt: string | null;
+  dataAsOf: string | null;
+  /** By `cachedKey(subject)` for a cache entry, `uncachedKey(userId)` for an account with none. */
+  records: Map<string, DriftRecord>;
+  /** Keys of the cache records linked to each account. */
+  linked: Map<string, Set<string>>;
+  /** Cache subjects by lower-cased email (for `linkByEmail`). */
+  subjectsByEmail: Map<string, string[]>;
+  groupItems: DriftItem[];
+}
+
+/** One cache entry's items, or one uncached account's: all but `stale`. */
+export interface DriftRecord {
+  user: DriftUser;
+  /** The linked account, if any. */
+  userId: string | null;
+  items: DriftItem[];
+  /** Whether `stale` applies at assembly: a linked cache entry (with its confirmation time) or no entry at all. */
+  freshness: { kind: 'cached'; confirmedAt: string } | { kind: 'uncached' } | null;
+}
+
+export function buildDriftModel(input: DriftInput): DriftModel {
+  const model: DriftModel = {
+    connectors: [],
+    organizations: input.organizations,
+    invitationsByEmail: input.invitationsByEmail,
+    troubled: new Map(),
+    identityOwner: new Map(),
+    emailOwner: new Map(),
+    organizationsByUser: new Map(),
+  };
+  const accountsById = new Map<string, Account>();
   for (const account of input.accounts) {
-    accountsByEmail.set(account.user.email.toLowerCase(), account);
-    for (const identity of account.user.identities) {
-      let bySubject = accountsByIdentity.get(identity.connector);
-      if (!bySubject) accountsByIdentity.set(identity.connector, (bySubject = new Map()));
-      bySubject.set(identity.subject, account);
-    }
+    accountsById.set(account.user.id, account);
+    indexAccount(model, account);
   }
-  const syncStates = new Map(input.syncStates.map((s) => [syncKey(s.userId, s.connector), s]));
-  let dataAsOf: string | null = null;
+  for (const state of input.syncStates) noteSyncState(model, state);
 
   for (const data of input.connectors) {
-    const asOf = connectorDataAsOf(data);
-    if (asOf !== null && (dataAsOf === null || asOf < dataAsOf)) dataAsOf = asOf;
-    connectorDrift(data, items, {
-      organizations: input.organizations,
-      accountsBySubject: accountsByIdentity.get(data.connector) ?? new Map(),
-      accountsByEmail,
-      syncStates,
-      invitationsByEmail: input.invitationsByEmail,
-      now: input.now,
-    });
+    const cm: ConnectorModel = {
+      connector: data.connector,
+      settings: data.settings,
+      orgIndex: createOrganizationIndex(input.organizations, data.settings),
+      lastCompleteRunAt: data.state?.lastCompleteRunAt ?? null,
+      dataAsOf: connectorDataAsOf(data),
+      records: new Map(),
+      linked: new Map(),
+      subjectsByEmail: new Map(),
+      groupItems: [],
+    };
+    model.connectors.push(cm);
+    for (const cached of data.cachedUsers) {
+      if (cached.email) push(cm.subjectsByEmail, cached.email.toLowerCase(), cached.subject);
+      const owner = ownerOf(model, cm, cached);
+      setCachedRecord(model, cm, cached, owner === null ? null : (accountsById.get(owner) ?? null));
+    }
+    for (const account of input.accounts) refreshUncached(cm, account);
+    // Group-level drift needs a group list: skipped for a connector that was never pre-warmed.
+    if (cm.lastCompleteRunAt !== null || data.cachedGroups.length > 0) {
+      cm.groupItems = groupDrift(data, cm.orgIndex);
+    }
+  }
+  return model;
+}
+
+/**
+ * Brings the model up to date after a write to one account (as the store returned it). `cachedEntry`
+ * reads the cache entries the account touches. Returns false when the change relinks a cache entry
+ * to a different account: the caller then rebuilds the model.
+ */
+export async function updateDriftModel(
+  model: DriftModel,
+  account: Account,
+  cachedEntry: (connector: string, subject: string) => Promise<CachedUser | null>,
+): Promise<boolean> {
+  const userId = account.user.id;
+  indexAccount(model, account);
+  for (const cm of model.connectors) {
+    const subjects = new Set<string>();
+    for (const key of cm.linked.get(userId) ?? []) subjects.add(subjectOf(key));
+    for (const identity of account.user.identities) if (identity.connector === cm.connector) subjects.add(identity.subject);
+    if (cm.settings.linkByEmail) for (const subject of cm.subjectsByEmail.get(account.user.email.toLowerCase()) ?? []) subjects.add(subject);
+
+    for (const subject of subjects) {
+      const record = cm.records.get(cachedKey(subject));
+      if (!record) continue; // an identity with no cache entry: the uncached record below
+      const cached = await cachedEntry(cm.connector, subject);
+      if (!cached) return false;
+      const owner = ownerOf(model, cm, cached);
+      if (owner !== userId) {
+        if (owner === record.userId) continue; // linked to someone else, as before: unchanged
+        return false;
+      }
+      setCachedRecord(model, cm, cached, account);
+    }
+    refreshUncached(cm, account);
+  }
+  return true;
+}
+
+/** Records a sync state write: only `error` and `stale` ones matter to a report. */
+export function noteSyncState(model: DriftModel, state: SyncState): void {
+  const key = syncKey(state.userId, state.connector);
+  if (state.status === 'error' || state.status === 'stale') model.troubled.set(key, state);
+  else model.troubled.delete(key);
+}
+
+/** The report at `now`: the records' items, the `stale` checks, the group items, sorted. */
+export function assembleDrift(model: DriftModel, now: Date, connectorIds?: ReadonlySet<string>): DriftReport {
+  const items: DriftItem[] = [];
+  let dataAsOf: string | null = null;
+  for (const cm of model.connectors) {
+    if (connectorIds && !connectorIds.has(cm.connector)) continue;
+    if (cm.dataAsOf !== null && (dataAsOf === null || cm.dataAsOf < dataAsOf)) dataAsOf = cm.dataAsOf;
+    for (const record of cm.records.values()) {
+      for (const item of record.items) items.push(item);
+      const stale = record.freshness && record.userId !== null ? staleItem(model, cm, record, record.userId, now) : null;
+      if (stale) items.push(stale);
+    }
+    for (const item of cm.groupItems) items.push(item);
+  }
+  items.sort(compareItems);
+  return { generatedAt: now.toISOString(), dataAsOf, summary: summarize(items), items };
+}
+
+function staleItem(model: DriftModel, cm: ConnectorModel, record: DriftRecord, userId: string, now: Date): DriftItem | null {
+  const state = model.troubled.get(syncKey(userId, cm.connector));
+  if (record.freshness?.kind === 'uncached') {
+    const failed = state ? `; ${syncDetail(state)}` : '';
+    return blankItem('stale', cm.connector, record.user, `no cache entry: the next login asks the IdP live${failed}`);
+  }
+  if (record.freshness?.kind !== 'cached') return null;
+  const why = staleness(record.freshness.confirmedAt, state, cm.settings, now);
+  return why ? blankItem('stale', cm.connector, record.user, why) : null;
+}
+
+function indexAccount(model: DriftModel, account: Account): void {
+  const { user } = account;
+  model.emailOwner.set(user.email.toLowerCase(), user.id);
+  for (const identity of user.identities) model.identityOwner.set(identityKey(identity.connector, identity.subject), user.id);
+  model.organizationsByUser.set(user.id, [...new Set(account.memberships.map((m) => m.organization))]);
+}
+
+/** The login's account look-up (SPEC §3 step 4): by identity, else by email when `linkByEmail`. */
+function ownerOf(model: DriftModel, cm: ConnectorModel, cached: CachedUser): string | null {
+  return (
+    model.identityOwner.get(identityKey(cm.connector, cached.subject)) ??
+    (cm.settings.linkByEmail && cached.email ? model.emailOwner.get(cached.email.toLowerCase()) : undefined) ??
+    null
+  );
+}
+
+function setCachedRecord(model: DriftModel, cm: ConnectorModel, cached: CachedUser, account: Account | null): void {
+  const key = cachedKey(cached.subject);
+  const previous = cm.records.get(key);
+  if (previous?.userId) cm.linked.get(previous.userId)?.delete(key);
+  const record = cachedUserRecord(cm, cached, account, model.invitationsByEmail);
+  cm.records.set(key, record);
+  if (record.userId) {
+    let keys = cm.linked.get(record.userId);
+    if (!keys) cm.linked.set(record.userId, (keys = new Set()));
+    keys.add(key);
+  }
+}
+
+/** An account of the connector that no cache entry links to: the next login asks the IdP live. */
+function refreshUncached(cm: ConnectorModel, account: Account): void {
+  const { user } = account;
+  const key = uncachedKey(user.id);
+  const identity = user.identities.find((i) => i.connector === cm.connector);
+  if (!identity || user.disabled || (cm.linked.get(user.id)?.size ?? 0) > 0) {
+    cm.records.delete(key);
+    return;
+  }
+  cm.records.set(key, {
+    user: { id: user.id, email: user.email, subject: identity.subject },
+    userId: user.id,
+    items: [],
+    freshness: { kind: 'uncached' },
+  });
+}
+
+function cachedUserRecord(
+  cm: ConnectorModel,
+  cached: CachedUser,
+  account: Account | null,
+  invitationsByEmail: ReadonlyMap<string, readonly Invitation[]>,
+): DriftRecord {
+  const { connector, settings, orgIndex } = cm;
+  const user: DriftUser = { id: account?.user.id ?? null, email: account?.user.email ?? cached.email, subject: cached.subject };
+  const items: DriftItem[] = [];
+  const record: DriftRecord = { user, userId: account?.user.id ?? null, items, freshness: null };
+  const item = (kind: DriftKind, detail: string, extra?: Pick<DriftItem, 'organization' | 'group' | 'idpGroup' | 'source'>): DriftItem => ({
+    kind,
+    connector,
+    user,
+    organization: extra?.organization ?? null,
+    group: extra?.group ?? null,
+    idpGroup: extra?.idpGroup ?? null,
+    source: extra?.source ?? null,
+    detail,
+  });
+
+  if (cached.absentSince) {
+    if (account) items.push(item('absent_from_idp', `gone from the IdP since ${cached.absentSince}; JIT keeps the account`));
+    return record;
+  }
+  if (account?.user.disabled) return record; // refused at login: nothing changes
+  if (account) record.freshness = { kind: 'cached', confirmedAt: confirmedAt(cached, cm.lastCompleteRunAt) };
+  if (!isAllowed(cached.groups, settings.allowedGroups)) {
+    items.push(item('blocked', `in none of the allowed groups (${settings.allowedGroups.join(', ')}): login refused`));
+    return record;
+  }
+  if (!account && settings.signUp === 'blocked') {
+    items.push(item('blocked', 'no account, and sign-up is blocked: first login refused'));
+    return record;
   }
 
-  items.sort(compareItems);
-  return { generatedAt: input.now.toISOString(), dataAsOf, summary: summarize(items), items };
-}
-
-/** Bounds the plan memo's memory on directories where few users share a plan. */
-const MAX_MEMO = 50_000;
-
-interface Shared {
-  organizations: readonly Organization[];
-  accountsBySubject: ReadonlyMap<string, Account>;
-  accountsByEmail: ReadonlyMap<string, Account>;
-  syncStates: ReadonlyMap<string, SyncState>;
-  invitationsByEmail: ReadonlyMap<string, readonly Invitation[]>;
-  now: Date;
-}
-
-/** Appends the connector's items to `items` (no spreading: a large report would overflow the stack). */
-function connectorDrift(data: ConnectorDriftData, items: DriftItem[], shared: Shared): void {
-  const { connector, settings } = data;
-  const orgIndex = createOrganizationIndex(shared.organizations, settings);
-  const lastCompleteRunAt = data.state?.lastCompleteRunAt ?? null;
-  const seen = new Set<string>();
-  // planMemberships is pure: users with the same groups, memberships and invitations share a plan
-  // (in a real directory most users share their group set with many others).
-  const plans = new Map<string, MembershipPlan>();
-  const planFor = (idpGroups: readonly string[], current: readonly Membership[], invitations: readonly Invitation[]) => {
-    const key = JSON.stringify([idpGroups, current.map((m) => [m.organization, m.group, m.source]), invitations.map((i) => i.id)]);
-    let plan = plans.get(key);
-    if (!plan) {
-      plan = planMemberships({
-        current,
-        idpGroups,
-        organizations: orgIndex.forUser({ idpGroups, current, invitations }),
-        invitations,
-        settings,
-      });
-      if (plans.size < MAX_MEMO) plans.set(key, plan);
-    }
-    return plan;
-  };
-
-  for (const cached of data.cachedUsers) {
-    const account =
-      shared.accountsBySubject.get(cached.subject) ??
-      (settings.linkByEmail && cached.email ? shared.accountsByEmail.get(cached.email.toLowerCase()) : undefined) ??
-      null;
-    if (account) seen.add(account.user.id);
-    const user: DriftUser = { id: account?.user.id ?? null, email: account?.user.email ?? cached.email, subject: cached.subject };
-    const item = (kind: DriftKind, detail: string, extra?: Pick<DriftItem, 'organization' | 'group' | 'idpGroup' | 'source'>): DriftItem => ({
-      kind,
-      connector,
-      user,
-      organization: extra?.organization ?? null,
-      group: extra?.group ?? null,
-      idpGroup: extra?.idpGroup ?? null,
-      source: extra?.source ?? null,
-      detail,
-    });
-
-    if (cached.absentSince) {
-      if (account) {
-        items.push(item('absent_from_idp', `gone from the IdP since ${cached.absentSince}; JIT keeps the account`));
-      }
-      continue;
-    }
-    if (account?.user.disabled) continue; // refused at login: nothing changes
-    if (account) {
-      const stale = staleness(confirmedAt(cached, lastCompleteRunAt), shared.syncStates.get(syncKey(account.user.id, connector)), settings, shared.now);
-      if (stale) items.push(item('stale', stale));
-    }
-    if (!isAllowed(cached.groups, settings.allowedGroups)) {
-      items.push(item('blocked', `in none of the allowed groups (${settings.allowedGroups.join(', ')}): login refused`));
-      continue;
-    }
-    if (!account && settings.signUp === 'blocked') {
-      items.push(item('blocked', 'no account, and sign-up is blocked: first login refused'));
-      continue;
-    }
-
-    const email = (account?.user.email ?? cached.email ?? '').toLowerCase();
-    const current = account?.memberships ?? [];
-    const invitations = shared.invitationsByEmail.get(email) ?? [];
-    const plan = planFor(cached.groups, current, invitations);
-    if (account) {
-      for (const m of plan.added) items.push(item('pending_add', addDetail(m), membershipFields(m)));
-      for (const m of plan.removed) items.push(item('pending_remove', removeDetail(m), membershipFields(m)));
-    }
-    if (plan.memberships.length === 0) {
+  const email = (account?.user.email ?? cached.email ?? '').toLowerCase();
+  const current = account?.memberships ?? [];
+  const invitations = invitationsByEmail.get(email) ?? [];
+  const plan = planMemberships({
+    current,
+    idpGroups: cached.groups,
+    organizations: orgIndex.forUser({ idpGroups: cached.groups, current, invitations }),
+    invitations,
+    settings,
+  });
+  if (account) {
+    for (const m of plan.added) items.push(item('pending_add', addDetail(m), membershipFields(m)));
+    for (const m of plan.removed) items.push(item('pending_remove', removeDetail(m), membershipFields(m)));
+  }
+  if (plan.memberships.length === 0) {
+    items.push(
+      item(
+        'no_organization',
+        account
+          ? 'no IdP group matches an app group: after the next login the user is in no organization'
+          : 'no IdP group matches an app group: the first login lands in no organization',
+      ),
+    );
+  }
+  for (const idpGroup of cached.nestedGroups) {
+    for (const ref of matchGroups([idpGroup], orgIndex.forUser({ idpGroups: [idpGroup], current: [], invitations: [] }), settings)) {
       items.push(
-        item(
-          'no_organization',
-          account
-            ? 'no IdP group matches an app group: after the next login the user is in no organization'
-            : 'no IdP group matches an app group: the first login lands in no organization',
-        ),
+        item('nested_or_overage', `holds ${idpGroup} only through a nested group`, {
+          organization: ref.organization,
+          group: ref.group,
+          idpGroup,
+          source: null,
+        }),
       );
     }
-    for (const idpGroup of cached.nestedGroups) {
-      for (const ref of matchGroups([idpGroup], orgIndex.forUser({ idpGroups: [idpGroup], current: [], invitations: [] }), settings)) {
-        items.push(
-          item('nested_or_overage', `holds ${idpGroup} only through a nested group`, {
-            organization: ref.organization,
-            group: ref.group,
-            idpGroup,
-            source: null,
-          }),
-        );
-      }
-    }
   }
-
-  // Provisioned users of the connector with no cache entry: the next login asks the IdP live.
-  for (const account of shared.accountsBySubject.values()) {
-    if (seen.has(account.user.id) || account.user.disabled) continue;
-    seen.add(account.user.id);
-    const identity = account.user.identities.find((i) => i.connector === connector);
-    const user: DriftUser = { id: account.user.id, email: account.user.email, subject: identity?.subject ?? null };
-    const state = shared.syncStates.get(syncKey(account.user.id, connector));
-    const failed = state && (state.status === 'error' || state.status === 'stale') ? `; ${syncDetail(state)}` : '';
-    items.push(blankItem('stale', connector, user, `no cache entry: the next login asks the IdP live${failed}`));
-  }
-
-  // Group-level drift needs a group list: skipped for a connector that was never pre-warmed.
-  if (lastCompleteRunAt !== null || data.cachedGroups.length > 0) {
-    groupDrift(data, items, orgIndex);
-  }
+  return record;
 }
 
-function groupDrift(data: ConnectorDriftData, items: DriftItem[], orgIndex: OrganizationIndex): void {
+function identityKey(connector: string, subject: string): string {
+  return `${connector}\u0000${subject}`;
+}
+
+function cachedKey(subject: string): string {
+  return `s:${subject}`;
+}
+
+function uncachedKey(userId: string): string {
+  return `a:${userId}`;
+}
+
+function subjectOf(key: string): string {
+  return key.slice(2);
+}
+
+function push(map: Map<string, string[]>, key: string, value: string): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+function groupDrift(data: ConnectorDriftData, orgIndex: OrganizationIndex): DriftItem[] {
   const { connector, settings } = data;
+  const items: DriftItem[] = [];
   const idpNames = new Set(data.cachedGroups.map((g) => g.name));
   for (const user of data.cachedUsers) {
     if (!user.absentSince) for (const name of user.groups) idpNames.add(name);
@@ -239,6 +390,7 @@ function groupDrift(data: ConnectorDriftData, items: DriftItem[], orgIndex: Orga
       });
     }
   }
+  return items;
 }
 
 /** The IdP group names that would feed each app group, in the connector's matching mode. */

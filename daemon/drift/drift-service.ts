@@ -1,7 +1,7 @@
-import type { Account, Invitation, Store } from '../../store/types.js';
+import type { Store } from '../../store/types.js';
 import { badRequest } from '../errors.js';
-import type { ProvisioningSettings } from '../reconcile/settings.js';
-import { computeDrift, type ConnectorDriftData } from './compute.js';
+import { assembleDrift, type DriftModel } from './compute.js';
+import type { DriftView } from './drift-view.js';
 import { DRIFT_KINDS, emptySummary, isDriftKind, summarize, type DriftItem, type DriftKind, type DriftSummary } from './types.js';
 
 export interface DriftFilter {
@@ -35,11 +35,9 @@ export interface DriftPage {
 
 export interface DriftServiceDeps {
   store: Store;
+  view: DriftView;
   connectorIds: readonly string[];
-  settingsFor(connectorId: string): ProvisioningSettings;
   clock?: () => Date;
-  /** Accounts read per `listAccounts` call. */
-  pageSize?: number;
 }
 
 export interface DriftService {
@@ -51,50 +49,16 @@ export interface DriftService {
 
 export const MAX_LIMIT = 100_000;
 
-/** Reads the store, runs the pure `computeDrift`, then filters and pages. */
+/** Assembles the report from the drift view's model at the current time, then filters and pages. */
 export function createDriftService(deps: DriftServiceDeps): DriftService {
   const { store } = deps;
   const clock = deps.clock ?? (() => new Date());
-  const pageSize = deps.pageSize ?? 1_000;
-
-  async function listAllAccounts(): Promise<Account[]> {
-    const accounts: Account[] = [];
-    let afterId: string | null = null;
-    for (;;) {
-      const page = await store.listAccounts({ afterId, limit: pageSize });
-      accounts.push(...page);
-      const last = page.at(-1);
-      if (page.length < pageSize || !last) return accounts;
-      afterId = last.user.id;
-    }
-  }
 
   async function compute(connectorIds: readonly string[]) {
-    const [accounts, syncStates, organizations, invitations, connectors] = await Promise.all([
-      listAllAccounts(),
-      store.listSyncStates(),
-      store.listOrganizations(),
-      store.listPendingInvitations(),
-      Promise.all(
-        connectorIds.map(async (connector): Promise<ConnectorDriftData> => {
-          const [cachedUsers, cachedGroups, state] = await Promise.all([
-            store.listCachedUsers(connector),
-            store.listCachedGroups(connector),
-            store.getConnectorState(connector),
-          ]);
-          return { connector, settings: deps.settingsFor(connector), cachedUsers, cachedGroups, state };
-        }),
-      ),
-    ]);
-    const report = computeDrift({
-      connectors,
-      accounts,
-      syncStates,
-      organizations,
-      invitationsByEmail: groupByEmail(invitations),
-      now: clock(),
-    });
-    return { report, accounts, organizations, states: connectors.map((c) => c.state) };
+    const model = await deps.view.current();
+    const report = assembleDrift(model, clock(), new Set(connectorIds));
+    const states = await Promise.all(connectorIds.map((connector) => store.getConnectorState(connector)));
+    return { report, model, states };
   }
 
   async function previousSummary(states: ReadonlyArray<{ lastRunId: string | null } | null>): Promise<DriftSummary | null> {
@@ -124,13 +88,14 @@ export function createDriftService(deps: DriftServiceDeps): DriftService {
         throw badRequest('invalid_request', `limit must be a whole number from 1 to ${MAX_LIMIT}`);
       }
 
-      const { report, accounts, organizations, states } = await compute(connectorIds);
+      const { report, model, states } = await compute(connectorIds);
+      const organizations = model.organizations;
       if (filter.organization !== undefined && !organizations.some((o) => o.key === filter.organization)) {
         throw badRequest('unknown_organization', `unknown organization "${filter.organization}"`, {
           known: organizations.map((o) => o.key),
         });
       }
-      const keep = itemFilter(filter, kinds, accounts);
+      const keep = itemFilter(filter, kinds, model);
       const items = report.items.filter(keep);
       let previous = filter.organization !== undefined || filter.user !== undefined ? null : await previousSummary(states);
       if (previous) {
@@ -165,17 +130,14 @@ function checkConnectors(requested: readonly string[] | undefined, known: readon
  * Organization: items about that organization, and user items without one (absent, stale, …)
  * of users who hold a membership there. User: by id, email (any case) or subject.
  */
-function itemFilter(filter: DriftFilter, kinds: ReadonlySet<DriftKind>, accounts: readonly Account[]) {
+function itemFilter(filter: DriftFilter, kinds: ReadonlySet<DriftKind>, model: DriftModel) {
   const org = filter.organization;
-  const members =
-    org === undefined
-      ? null
-      : new Set(accounts.filter((a) => a.memberships.some((m) => m.organization === org)).map((a) => a.user.id));
   const user = filter.user?.toLowerCase();
   return (item: DriftItem): boolean => {
     if (!kinds.has(item.kind)) return false;
     if (org !== undefined) {
-      const about = item.organization === org || (item.organization === null && item.user?.id != null && members?.has(item.user.id) === true);
+      const userId = item.user?.id;
+      const about = item.organization === org || (item.organization === null && userId != null && model.organizationsByUser.get(userId)?.includes(org) === true);
       if (!about) return false;
     }
     if (user !== undefined) {
@@ -185,15 +147,4 @@ function itemFilter(filter: DriftFilter, kinds: ReadonlySet<DriftKind>, accounts
     }
     return true;
   };
-}
-
-function groupByEmail(invitations: readonly Invitation[]): Map<string, Invitation[]> {
-  const byEmail = new Map<string, Invitation[]>();
-  for (const invitation of invitations) {
-    const email = invitation.email.toLowerCase();
-    const list = byEmail.get(email);
-    if (list) list.push(invitation);
-    else byEmail.set(email, [invitation]);
-  }
-  return byEmail;
 }

@@ -16,14 +16,14 @@ export function matchGroups(
   organizations: readonly Organization[],
   settings: Pick<ProvisioningSettings, 'matching' | 'mappings'>,
 ): GroupRef[] {
-  const names = new Set(idpGroups);
+  const names = [...new Set(idpGroups)];
   const targets: GroupRef[] = [];
   const seen = new Set<string>();
   const byKey = new Map(organizations.map((org) => [org.key, org]));
 
   const add = (organization: string, group: string) => {
     const org = byKey.get(organization);
-    if (!org || group === org.defaultGroup || !org.groups.includes(group)) return;
+    if (!org || group === org.defaultGroup || !groupSet(org).has(group)) return;
     const key = `${organization}\u0000${group}`;
     if (seen.has(key)) return;
     seen.add(key);
@@ -31,20 +31,35 @@ export function matchGroups(
   };
 
   if (settings.matching === 'exact') {
+    // The user's groups against each organization's set: a login costs its own groups, not
+    // every app group.
     for (const org of organizations) {
-      for (const group of org.groups) if (names.has(group)) add(org.key, group);
+      for (const name of names) add(org.key, name);
     }
     return targets;
   }
 
+  const held = new Set(names);
   for (const rule of settings.mappings) {
-    if (names.has(rule.idpGroup)) add(rule.organization, rule.group);
+    if (held.has(rule.idpGroup)) add(rule.organization, rule.group);
   }
-  for (const name of idpGroups) {
+  for (const name of names) {
     const ref = parseOrganizationTeam(name);
     if (ref) add(ref.organization, ref.group);
   }
   return targets;
+}
+
+/**
+ * An organization's groups as a set, built once per groups array: organizations are values (the
+ * store and the organizations cache hand out fresh objects and never mutate them).
+ */
+const groupSets = new WeakMap<readonly string[], ReadonlySet<string>>();
+
+function groupSet(org: Organization): ReadonlySet<string> {
+  let set = groupSets.get(org.groups);
+  if (!set) groupSets.set(org.groups, (set = new Set(org.groups)));
+  return set;
 }
 
 /** Docker's `organization:team` group naming; `null` for any other name. */

@@ -104,6 +104,8 @@ function assembleStore(deps: {
       await db.command({ ping: 1 });
     },
     close: () => client.close(),
+    // Other replicas' writes are invisible without change streams (which FerretDB lacks): unknown.
+    changeToken: async () => null,
 
     getAccount: (userId) => accounts.getAccount(userId),
     findAccountByIdentity: (identity) => accounts.findAccountByIdentity(identity),

@@ -80,33 +80,40 @@ export function createAccountQueries(db: Database): AccountQueries {
     )
     .pluck();
   const selectUserCount = db.prepare<[], number>('SELECT count(*) FROM users').pluck();
-  const selectIdsAfter = db
-    .prepare<[string, number], string>('SELECT id FROM users WHERE id > ? ORDER BY id LIMIT ?')
-    .pluck();
-  const readPage = db.transaction((afterId: string, limit: number) =>
-    selectIdsAfter.all(afterId, limit).flatMap((id) => read(id) ?? []),
+  const selectUsersAfter = db.prepare<[string, number], UserRow>('SELECT * FROM users WHERE id > ? ORDER BY id LIMIT ?');
+  // A page's identities and memberships in one range query each (not three queries per user),
+  // in the order `read` gives them.
+  const selectIdentitiesInRange = db.prepare<[string, string], Identity & { user_id: string }>(
+    'SELECT user_id, connector, subject FROM identities WHERE user_id > ? AND user_id <= ? ORDER BY user_id, rowid',
   );
+  const selectMembershipsInRange = db.prepare<[string, string], MembershipRow & { user_id: string }>(
+    `SELECT user_id, organization, group_name, source FROM memberships
+     WHERE user_id > ? AND user_id <= ? ORDER BY user_id, rowid`,
+  );
+  const readPage = db.transaction((afterId: string, limit: number): Account[] => {
+    const rows = selectUsersAfter.all(afterId, limit);
+    const last = rows.at(-1);
+    if (last === undefined) return [];
+    const accounts = new Map<string, Account>();
+    for (const row of rows) accounts.set(row.id, toAccount(row, [], []));
+    for (const i of selectIdentitiesInRange.all(afterId, last.id)) {
+      accounts.get(i.user_id)?.user.identities.push({ connector: i.connector, subject: i.subject });
+    }
+    for (const m of selectMembershipsInRange.all(afterId, last.id)) {
+      accounts.get(m.user_id)?.memberships.push({ organization: m.organization, group: m.group_name, source: m.source });
+    }
+    return [...accounts.values()];
+  });
 
   /** Reads outside a transaction; callers wrap it so the three reads see one snapshot. */
   function read(userId: string): Account | null {
     const row = selectUser.get(userId);
     if (row === undefined) return null;
-    return {
-      user: {
-        id: row.id,
-        username: row.username,
-        email: row.email,
-        name: row.name,
-        disabled: row.disabled === 1,
-        identities: selectIdentities.all(userId).map((i) => ({ connector: i.connector, subject: i.subject })),
-        createdAt: row.created_at,
-        updatedAt: row.updated_at,
-      },
-      memberships: selectMemberships
-        .all(userId)
-        .map((m) => ({ organization: m.organization, group: m.group_name, source: m.source })),
-      version: row.version,
-    };
+    return toAccount(
+      row,
+      selectIdentities.all(userId).map((i) => ({ connector: i.connector, subject: i.subject })),
+      selectMemberships.all(userId).map((m) => ({ organization: m.organization, group: m.group_name, source: m.source })),
+    );
   }
 
   // A deferred transaction gives the user row, identities and memberships one snapshot even
@@ -218,5 +225,22 @@ export function createAccountQueries(db: Database): AccountQueries {
 
     countUsers: () => selectUserCount.get() ?? 0,
     listPage: (afterId, limit) => readPage(afterId, limit),
+  };
+}
+
+function toAccount(row: UserRow, identities: Identity[], memberships: Membership[]): Account {
+  return {
+    user: {
+      id: row.id,
+      username: row.username,
+      email: row.email,
+      name: row.name,
+      disabled: row.disabled === 1,
+      identities,
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+    },
+    memberships,
+    version: row.version,
   };
 }

@@ -48,6 +48,7 @@ function createSqliteStore(db: Database.Database, path: string): Store {
   const audit = createAuditQueries(db);
   const ping = db.prepare<[], number>('SELECT 1').pluck();
   const version = db.prepare<[], string>('SELECT sqlite_version()').pluck().get() ?? 'unknown';
+  const dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
 
   // The interface is asynchronous for the networked backends; better-sqlite3 answers at once.
   // `async` turns a thrown error into a rejected promise, as callers of a Store expect.
@@ -59,6 +60,8 @@ function createSqliteStore(db: Database.Database, path: string): Store {
     async close() {
       if (db.open) db.close();
     },
+    // SQLite bumps data_version when another connection commits to the file.
+    changeToken: async () => String(dataVersion.get()),
 
     getAccount: async (userId) => accounts.get(userId),
     findAccountByIdentity: async (identity) => accounts.findByIdentity(identity),

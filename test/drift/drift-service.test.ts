@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createDriftService } from '../../daemon/drift/drift-service.js';
+import { createDriftView } from '../../daemon/drift/drift-view.js';
 import { DEFAULT_SETTINGS } from '../../daemon/reconcile/settings.js';
 import { openSqliteStore } from '../../store/sqlite/index.js';
 import type { Store } from '../../store/types.js';
@@ -24,6 +25,11 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+function driftService(pageSize?: number) {
+  const view = createDriftView({ store, connectorIds: ['idp'], settingsFor: () => DEFAULT_SETTINGS, ...(pageSize ? { pageSize } : {}) });
+  return createDriftService({ store, view, connectorIds: ['idp'], clock: () => NOW });
+}
+
 describe('drift service', () => {
   it('pages through every account, and reads invitations for all of them at once', async () => {
     for (let i = 0; i < 7; i++) {
@@ -32,7 +38,7 @@ describe('drift service', () => {
       await store.putCachedUser({ connector: 'idp', subject, email: `u${i}@example.com`, name: null, groups: i % 2 ? ['devs'] : [], nestedGroups: [], fetchedAt: AT, origin: 'prewarm', absentSince: null });
     }
     await store.createInvitation({ id: 'inv', organization: 'OrgA', email: 'U2@example.com', group: null, state: 'pending', createdAt: AT, acceptedAt: null, acceptedBy: null });
-    const drift = createDriftService({ store, connectorIds: ['idp'], settingsFor: () => DEFAULT_SETTINGS, clock: () => NOW, pageSize: 2 });
+    const drift = driftService(2);
 
     const report = await drift.report();
     // Odd users are in devs: pending add of devs + Members; u2 has an invitation to Members; the rest land nowhere.
@@ -47,7 +53,7 @@ describe('drift service', () => {
   });
 
   it('rejects bad filters before reading anything', async () => {
-    const drift = createDriftService({ store, connectorIds: ['idp'], settingsFor: () => DEFAULT_SETTINGS, clock: () => NOW });
+    const drift = driftService();
     await expect(drift.report({ connectors: ['nope'] })).rejects.toMatchObject({ status: 400, code: 'unknown_connector' });
     await expect(drift.report({ limit: 0 })).rejects.toMatchObject({ status: 400 });
     await expect(drift.report({ offset: -1 })).rejects.toMatchObject({ status: 400 });

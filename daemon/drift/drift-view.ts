@@ -1,0 +1,159 @@
+import type { Account, Invitation, Store, SyncState } from '../../store/types.js';
+import type { WriteListener } from '../../store/observe.js';
+import type { ProvisioningSettings } from '../reconcile/settings.js';
+import { buildDriftModel, noteSyncState, updateDriftModel, type ConnectorDriftData, type DriftModel } from './compute.js';
+
+export interface DriftViewDeps {
+  /** The store as it is, not observed: the view only reads. */
+  store: Store;
+  connectorIds: readonly string[];
+  settingsFor(connectorId: string): ProvisioningSettings;
+  /** Accounts read per `listAccounts` call. */
+  pageSize?: number;
+  /** Written accounts are folded into the model in the background once this many wait (bounds memory). */
+  absorbEvery?: number;
+}
+
+/**
+ * The drift model kept between reports. Built in full from the store once (about 10 s per 100,000
+ * users); afterwards a report costs only the accounts written since the previous one, which the
+ * observed store reports (`WriteListener`). Any other write a report reads (organizations,
+ * invitations, the directory cache, connector state), or a write by another process (the store's
+ * `changeToken`), makes the next report rebuild. A report reflects every write that completed
+ * before it was asked for.
+ */
+export interface DriftView extends WriteListener {
+  current(): Promise<DriftModel>;
+}
+
+export function createDriftView(deps: DriftViewDeps): DriftView {
+  const { store } = deps;
+  const pageSize = deps.pageSize ?? 1_000;
+  const absorbEvery = deps.absorbEvery ?? 1_000;
+
+  let model: DriftModel | null = null;
+  let token: string | null = null;
+  let building = false;
+  // Bumped by every write the model cannot absorb: a model loaded across one is not kept.
+  let generation = 0;
+  // Writes since the model was read, applied at the next report (latest object per key).
+  const pendingAccounts = new Map<string, Account>();
+  const pendingSyncStates = new Map<string, SyncState>();
+  let queue: Promise<unknown> = Promise.resolve();
+
+  const tracking = () => model !== null || building;
+
+  function drop(): void {
+    generation++;
+    model = null;
+    pendingAccounts.clear();
+    pendingSyncStates.clear();
+  }
+
+  async function rebuild(): Promise<DriftModel> {
+    // Writes that complete from here on are applied after the load, which may or may not see them.
+    pendingAccounts.clear();
+    pendingSyncStates.clear();
+    building = true;
+    const started = generation;
+    try {
+      token = await store.changeToken();
+      const built = buildDriftModel(await load());
+      // Still answers this report (the write came after it was asked for), but is not kept.
+      model = generation === started ? built : null;
+      return built;
+    } finally {
+      building = false;
+    }
+  }
+
+  async function refresh(): Promise<DriftModel> {
+    const now = await store.changeToken();
+    const current = model !== null && now !== null && now === token ? model : await rebuild();
+    return (await absorb(current)) ? current : rebuild(); // false: a cache entry changed hands (rare)
+  }
+
+  /** Folds the pending writes into `target`; false when one cannot be folded in. */
+  async function absorb(target: DriftModel): Promise<boolean> {
+    for (const state of pendingSyncStates.values()) noteSyncState(target, state);
+    pendingSyncStates.clear();
+    while (pendingAccounts.size > 0) {
+      const batch = [...pendingAccounts.values()];
+      pendingAccounts.clear();
+      for (const account of batch) {
+        if (!(await updateDriftModel(target, account, (connector, subject) => store.getCachedUser(connector, subject)))) return false;
+      }
+    }
+    return true;
+  }
+
+  function enqueue<T>(task: () => Promise<T>): Promise<T> {
+    // One task at a time, each after the previous: every report sees the writes before it.
+    const next = queue.then(task, task);
+    queue = next.catch(() => undefined);
+    return next;
+  }
+
+  async function load() {
+    const [accounts, syncStates, organizations, invitations, connectors] = await Promise.all([
+      listAllAccounts(),
+      store.listSyncStates(),
+      store.listOrganizations(),
+      store.listPendingInvitations(),
+      Promise.all(
+        deps.connectorIds.map(async (connector): Promise<ConnectorDriftData> => {
+          const [cachedUsers, cachedGroups, state] = await Promise.all([
+            store.listCachedUsers(connector),
+            store.listCachedGroups(connector),
+            store.getConnectorState(connector),
+          ]);
+          return { connector, settings: deps.settingsFor(connector), cachedUsers, cachedGroups, state };
+        }),
+      ),
+    ]);
+    return { connectors, accounts, syncStates, organizations, invitationsByEmail: groupByEmail(invitations), now: new Date() };
+  }
+
+  async function listAllAccounts(): Promise<Account[]> {
+    const accounts: Account[] = [];
+    let afterId: string | null = null;
+    for (;;) {
+      const page = await store.listAccounts({ afterId, limit: pageSize });
+      for (const account of page) accounts.push(account);
+      const last = page.at(-1);
+      if (page.length < pageSize || !last) return accounts;
+      afterId = last.user.id;
+    }
+  }
+
+  return {
+    current: () => enqueue(refresh),
+    accountWritten(account) {
+      if (!tracking()) return;
+      pendingAccounts.set(account.user.id, account);
+      if (pendingAccounts.size === absorbEvery && model !== null) {
+        // Never rebuilds here: a background rebuild would stall logins; the next report does it.
+        void enqueue(async () => {
+          if (model !== null && !(await absorb(model).catch(() => false))) drop();
+        });
+      }
+    },
+    syncStateWritten(state) {
+      if (tracking()) pendingSyncStates.set(`${state.userId}\u0000${state.connector}`, state);
+    },
+    otherWrite() {
+      drop();
+    },
+  };
+}
+
+function groupByEmail(invitations: readonly Invitation[]): Map<string, Invitation[]> {
+  const byEmail = new Map<string, Invitation[]>();
+  for (const invitation of invitations) {
+    const email = invitation.email.toLowerCase();
+    const list = byEmail.get(email);
+    if (list) list.push(invitation);
+    else byEmail.set(email, [invitation]);
+  }
+  return byEmail;
+}

@@ -1,0 +1,190 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createDriftService, type DriftService } from '../../daemon/drift/drift-service.js';
+import { createDriftView } from '../../daemon/drift/drift-view.js';
+import { DEFAULT_SETTINGS, type ProvisioningSettings } from '../../daemon/reconcile/settings.js';
+import { observeWrites } from '../../store/observe.js';
+import { openSqliteStore } from '../../store/sqlite/index.js';
+import type { Account, CachedUser, Membership, Store } from '../../store/types.js';
+
+/**
+ * The drift view keeps its model between reports and folds in the writes it is told of. Whatever
+ * the writes, its report must equal a report computed from scratch over the same store.
+ */
+
+const NOW = new Date('2025-06-01T12:00:00.000Z');
+const AT = '2025-06-01T11:59:00.000Z';
+const SETTINGS: ProvisioningSettings = { ...DEFAULT_SETTINGS, linkByEmail: true };
+const GROUPS = ['admins', 'devs', 'ops', 'Team', 'sre'];
+
+let dir: string;
+let path: string;
+let backend: Store;
+let store: Store; // observed
+let drift: DriftService;
+let accountReads: number;
+
+/** A report from a new view: the whole store read again. */
+async function fromScratch() {
+  const fresh = openSqliteStore(path);
+  try {
+    const view = createDriftView({ store: fresh, connectorIds: ['idp'], settingsFor: () => SETTINGS });
+    return await createDriftService({ store: fresh, view, connectorIds: ['idp'], clock: () => NOW }).report();
+  } finally {
+    await fresh.close();
+  }
+}
+
+const cached = (subject: string, groups: string[], extra: Partial<CachedUser> = {}): CachedUser => ({
+  connector: 'idp',
+  subject,
+  email: `${subject}@example.com`,
+  name: null,
+  groups,
+  nestedGroups: [],
+  fetchedAt: AT,
+  origin: 'prewarm',
+  absentSince: null,
+  ...extra,
+});
+const sync = (group: string): Membership => ({ organization: 'OrgA', group, source: 'sync' });
+
+/** An account with the IdP identity `subject` (none when null) and the email `<name>@example.com`. */
+async function account(id: string, subject: string | null, memberships: Membership[] = [], name = subject): Promise<Account> {
+  return store.createAccount(
+    { id, username: id, email: `${name}@example.com`, name: null, identities: subject ? [{ connector: 'idp', subject }] : [] },
+    memberships,
+    AT,
+  );
+}
+
+async function setMemberships(id: string, memberships: Membership[]): Promise<void> {
+  await store.updateAccount(id, () => ({ change: { memberships }, result: null }), AT);
+}
+
+beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'jitsync-drift-view-'));
+  path = join(dir, 'jitsync.db');
+  const sqlite = openSqliteStore(path);
+  accountReads = 0;
+  // The real store, with its full reads counted.
+  backend = {
+    ...sqlite,
+    listAccounts: (page) => {
+      accountReads++;
+      return sqlite.listAccounts(page);
+    },
+  };
+  await backend.ensureOrganization({ key: 'OrgA', defaultGroup: 'Members', groups: ['admins', 'devs', 'Team'] });
+  await backend.ensureOrganization({ key: 'OrgB', defaultGroup: 'Members', groups: ['devs', 'ops'] });
+  await backend.replaceCachedGroups('idp', GROUPS.map((name) => ({ connector: 'idp', id: name, name, fetchedAt: AT })));
+  await backend.putConnectorState({ connector: 'idp', cursor: null, lastCompleteRunAt: AT, lastRunId: null });
+  await backend.putCachedUsers([
+    cached('ada', ['admins', 'devs']),
+    cached('bob', ['ops']),
+    cached('cy', ['Team', 'sre']),
+    cached('dee', ['sre']),
+    cached('eve', ['devs'], { absentSince: AT }),
+    cached('fay', ['team']),
+    cached('gus', ['admins']),
+  ]);
+  const view = createDriftView({ store: backend, connectorIds: ['idp'], settingsFor: () => SETTINGS, pageSize: 3 });
+  store = observeWrites(backend, view);
+  drift = createDriftService({ store, view, connectorIds: ['idp'], clock: () => NOW });
+
+  await account('u-ada', 'ada', [sync('admins')]);
+  await account('u-bob', 'bob');
+  await account('u-eve', 'eve', [sync('devs')]);
+  await account('u-old', 'gone'); // an identity with no cache entry
+});
+
+afterEach(async () => {
+  await backend.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('the drift view', () => {
+  it('folds account and sync-state writes in without reading every account again, and agrees with a report from scratch', async () => {
+    const first = await drift.report();
+    expect(first).toEqual(await fromScratch());
+    expect(first.summary.pending_add).toBeGreaterThan(0);
+    const readsAfterBuild = accountReads;
+    expect(readsAfterBuild).toBeGreaterThan(0);
+
+    // What logins and admins do between two reports.
+    await setMemberships('u-ada', [sync('admins'), sync('devs'), { organization: 'OrgA', group: 'Members', source: 'default' }]);
+    await account('u-cy', 'cy'); // an IdP-only user's first login
+    await account('u-gus', null, [], 'gus'); // linked to the cache entry "gus" by email only
+    await store.updateAccount('u-bob', () => ({ change: { disabled: true }, result: null }), AT);
+    await store.updateAccount('u-old', () => ({ change: { addIdentities: [{ connector: 'idp', subject: 'dee' }] }, result: null }), AT);
+    await store.putSyncState({
+      userId: 'u-ada',
+      connector: 'idp',
+      subject: 'ada',
+      appliedGroups: [],
+      lastLoginAt: AT,
+      lastReconciledAt: AT,
+      lastSeenByPrewarmAt: null,
+      pendingAdd: [],
+      pendingRemove: [],
+      status: 'error',
+      lastError: 'IdP unreachable',
+    });
+
+    const second = await drift.report();
+    expect(accountReads).toBe(readsAfterBuild); // incremental: no full read
+    expect(second).toEqual(await fromScratch());
+    expect(second.items.find((i) => i.user?.id === 'u-gus')).toBeDefined();
+    expect(second.items.some((i) => i.user?.id === 'u-bob')).toBe(false); // disabled: nothing changes at login
+    expect(second.items.find((i) => i.kind === 'stale' && i.user?.id === 'u-ada')?.detail).toMatch(/IdP unreachable/);
+  });
+
+  it('rebuilds after a write it cannot fold in (organizations, the cache) and after another process wrote', async () => {
+    await drift.report();
+    const reads = () => accountReads;
+
+    let before = reads();
+    await store.addGroup('OrgB', 'sre');
+    expect(await drift.report()).toEqual(await fromScratch());
+    expect(reads()).toBeGreaterThan(before);
+
+    before = reads();
+    await store.putCachedUser(cached('bob', ['ops', 'devs'], { origin: 'live' }));
+    expect(await drift.report()).toEqual(await fromScratch());
+    expect(reads()).toBeGreaterThan(before);
+
+    // Another connection to the same file (another jitsync process): the view cannot see the write, only the token.
+    before = reads();
+    const other = openSqliteStore(path);
+    await other.updateAccount('u-ada', () => ({ change: { memberships: [] }, result: null }), AT);
+    await other.close();
+    const report = await drift.report();
+    expect(reads()).toBeGreaterThan(before);
+    expect(report).toEqual(await fromScratch());
+    expect(report.items.filter((i) => i.user?.id === 'u-ada' && i.kind === 'pending_add').map((i) => i.group)).toContain('admins');
+
+    // Nothing written since: nothing read.
+    before = reads();
+    await drift.report();
+    expect(reads()).toBe(before);
+  });
+
+  it('stays exact over many random writes, folded in the background as they pile up', async () => {
+    const view = createDriftView({ store: backend, connectorIds: ['idp'], settingsFor: () => SETTINGS, absorbEvery: 5 });
+    const observed = observeWrites(backend, view);
+    const service = createDriftService({ store: observed, view, connectorIds: ['idp'], clock: () => NOW });
+    await service.report();
+    const options: Membership[] = [sync('admins'), sync('devs'), sync('Team'), { organization: 'OrgB', group: 'ops', source: 'manual' }];
+    let seed = 7;
+    const random = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
+    for (let round = 0; round < 4; round++) {
+      for (let i = 0; i < 12; i++) {
+        const id = ['u-ada', 'u-bob', 'u-eve', 'u-old'][Math.floor(random() * 4)]!;
+        await observed.updateAccount(id, () => ({ change: { memberships: options.filter(() => random() < 0.5) }, result: null }), AT);
+      }
+      expect(await service.report()).toEqual(await fromScratch());
+    }
+  });
+});
