@@ -98,31 +98,34 @@ export function createLoginService(deps: LoginServiceDeps): LoginService {
       store.pendingInvitations(email),
     ]);
     const desiredName = displayName(input);
-    const outcome = await store.updateAccount(
-      account.user.id,
-      (current) => {
-        const plan = planMemberships({
-          current: current.memberships,
-          idpGroups: groups.names,
-          organizations,
-          invitations,
-          settings,
-        });
-        const nameUpdated = desiredName !== null && desiredName !== current.user.name;
-        const identityLinked = !current.user.identities.some((i) => sameIdentity(i, identity));
-        const membershipsChanged = plan.added.length > 0 || plan.removed.length > 0;
-        const change =
-          nameUpdated || identityLinked || membershipsChanged
-            ? {
-                ...(nameUpdated ? { name: desiredName } : {}),
-                ...(identityLinked ? { addIdentities: [identity] } : {}),
-                ...(membershipsChanged ? { memberships: plan.memberships } : {}),
-              }
-            : null;
-        return { change, result: { plan, nameUpdated, identityLinked } };
-      },
-      now.toISOString(),
-    );
+    const decide = (current: Account) => {
+      const plan = planMemberships({
+        current: current.memberships,
+        idpGroups: groups.names,
+        organizations,
+        invitations,
+        settings,
+      });
+      const nameUpdated = desiredName !== null && desiredName !== current.user.name;
+      const identityLinked = !current.user.identities.some((i) => sameIdentity(i, identity));
+      const membershipsChanged = plan.added.length > 0 || plan.removed.length > 0;
+      const change =
+        nameUpdated || identityLinked || membershipsChanged
+          ? {
+              ...(nameUpdated ? { name: desiredName } : {}),
+              ...(identityLinked ? { addIdentities: [identity] } : {}),
+              ...(membershipsChanged ? { memberships: plan.memberships } : {}),
+            }
+          : null;
+      return { change, result: { plan, nameUpdated, identityLinked } };
+    };
+    // Most logins change nothing: decided on the account as just read, they need no write
+    // transaction. A change goes through the store's compare-and-swap, which decides again.
+    const unchanged = decide(account);
+    const outcome =
+      unchanged.change === null
+        ? { account, result: unchanged.result, changed: false }
+        : await store.updateAccount(account.user.id, decide, now.toISOString());
     const { plan, nameUpdated, identityLinked } = outcome.result;
     if (plan.invitationsAccepted.length > 0) {
       await store.acceptInvitations(plan.invitationsAccepted, account.user.id, now.toISOString());

@@ -7,6 +7,7 @@ import { createAuditQueries } from './audit.js';
 import { createDirectoryCacheQueries } from './directory-cache.js';
 import { createInvitationQueries } from './invitations.js';
 import { createLeaseQueries } from './leases.js';
+import { startCheckpointer, type Checkpointer } from './checkpointer.js';
 import { migrate } from './migrations.js';
 import { createOrganizationQueries } from './organizations.js';
 import { createPrewarmRunQueries } from './prewarm-runs.js';
@@ -30,14 +31,20 @@ export function openSqliteStore(path: string): Store {
     // spares the login path an fsync per write.
     db.pragma('synchronous = NORMAL');
     migrate(db);
-    return createSqliteStore(db, path);
+    if (path === MEMORY) return createSqliteStore(db, path, null);
+    // Checkpoints run in a worker (see checkpointer.ts); should it fail, SQLite's own take over.
+    db.pragma('wal_autocheckpoint = 0');
+    const checkpointer = startCheckpointer(resolve(path), 1_000, () => {
+      if (db.open) db.pragma('wal_autocheckpoint = 1000');
+    });
+    return createSqliteStore(db, path, checkpointer);
   } catch (error) {
     db.close();
     throw error;
   }
 }
 
-function createSqliteStore(db: Database.Database, path: string): Store {
+function createSqliteStore(db: Database.Database, path: string, checkpointer: Checkpointer | null): Store {
   const accounts = createAccountQueries(db);
   const organizations = createOrganizationQueries(db);
   const invitations = createInvitationQueries(db);
@@ -58,6 +65,7 @@ function createSqliteStore(db: Database.Database, path: string): Store {
       ping.get();
     },
     async close() {
+      await checkpointer?.stop();
       if (db.open) db.close();
     },
     // SQLite bumps data_version when another connection commits to the file.

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -37,6 +37,23 @@ describe('sqlite store', () => {
     expect(raw.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
     expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
     raw.close();
+  });
+
+  it('checkpoints the WAL from its worker, and leaves no WAL behind when closed', async () => {
+    const path = freshPath();
+    const store = openSqliteStore(path);
+    const fileSize = () => statSync(path).size;
+    const before = fileSize();
+    // Each a commit of its own; the main connection never checkpoints (wal_autocheckpoint = 0).
+    for (let i = 0; i < 500; i++) {
+      await store.appendAudit({ at: T0, actor: 'test', action: 'account.created', userId: `u${i}`, details: { pad: 'x'.repeat(2_000) } });
+    }
+    // The pages reach the database file only through a checkpoint: the worker's, within a second or so.
+    const deadline = Date.now() + 5_000;
+    while (fileSize() <= before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(fileSize()).toBeGreaterThan(before + 500 * 2_000);
+    await store.close();
+    expect(existsSync(`${path}-wal`)).toBe(false);
   });
 
   it('works in memory', async () => {
