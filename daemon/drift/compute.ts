@@ -73,7 +73,7 @@ export interface ConnectorModel {
   /** By `cachedKey(subject)` for a cache entry, `uncachedKey(userId)` for an account with none. */
   records: Map<string, DriftRecord>;
   /** Keys of the cache records linked to each account. */
-  linked: Map<string, Set<string>>;
+  linked: Map<string, string[]>;
   /** Cache subjects by lower-cased email (for `linkByEmail`). */
   subjectsByEmail: Map<string, string[]>;
   groupItems: DriftItem[];
@@ -84,7 +84,7 @@ export interface DriftRecord {
   user: DriftUser;
   /** The linked account, if any. */
   userId: string | null;
-  items: DriftItem[];
+  items: readonly DriftItem[];
   /** Whether `stale` applies at assembly: a linked cache entry (with its confirmation time) or no entry at all. */
   freshness: { kind: 'cached'; confirmedAt: string } | { kind: 'uncached' } | null;
 }
@@ -223,13 +223,15 @@ function ownerOf(model: DriftModel, cm: ConnectorModel, cached: CachedUser): str
 function setCachedRecord(model: DriftModel, cm: ConnectorModel, cached: CachedUser, account: Account | null): void {
   const key = cachedKey(cached.subject);
   const previous = cm.records.get(key);
-  if (previous?.userId) cm.linked.get(previous.userId)?.delete(key);
+  if (previous?.userId) {
+    const keys = cm.linked.get(previous.userId)?.filter((k) => k !== key) ?? [];
+    if (keys.length > 0) cm.linked.set(previous.userId, keys);
+    else cm.linked.delete(previous.userId);
+  }
   const record = cachedUserRecord(cm, cached, account, model.invitationsByEmail);
   cm.records.set(key, record);
   if (record.userId) {
-    let keys = cm.linked.get(record.userId);
-    if (!keys) cm.linked.set(record.userId, (keys = new Set()));
-    keys.add(key);
+    push(cm.linked, record.userId, key);
   }
 }
 
@@ -238,15 +240,15 @@ function refreshUncached(cm: ConnectorModel, account: Account): void {
   const { user } = account;
   const key = uncachedKey(user.id);
   const identity = user.identities.find((i) => i.connector === cm.connector);
-  if (!identity || user.disabled || (cm.linked.get(user.id)?.size ?? 0) > 0) {
+  if (!identity || user.disabled || cm.linked.has(user.id)) {
     cm.records.delete(key);
     return;
   }
   cm.records.set(key, {
     user: { id: user.id, email: user.email, subject: identity.subject },
     userId: user.id,
-    items: [],
-    freshness: { kind: 'uncached' },
+    items: NO_ITEMS,
+    freshness: UNCACHED,
   });
 }
 
@@ -259,7 +261,9 @@ function cachedUserRecord(
   const { connector, settings, orgIndex } = cm;
   const user: DriftUser = { id: account?.user.id ?? null, email: account?.user.email ?? cached.email, subject: cached.subject };
   const items: DriftItem[] = [];
-  const record: DriftRecord = { user, userId: account?.user.id ?? null, items, freshness: null };
+  // Most records have no items: they share one empty array (100,000 records, 100,000 fewer arrays).
+  const record: DriftRecord = { user, userId: account?.user.id ?? null, items: NO_ITEMS, freshness: null };
+  const done = (): DriftRecord => (items.length > 0 ? { ...record, items } : record);
   const item = (kind: DriftKind, detail: string, extra?: Pick<DriftItem, 'organization' | 'group' | 'idpGroup' | 'source'>): DriftItem => ({
     kind,
     connector,
@@ -273,17 +277,17 @@ function cachedUserRecord(
 
   if (cached.absentSince) {
     if (account) items.push(item('absent_from_idp', `gone from the IdP since ${cached.absentSince}; JIT keeps the account`));
-    return record;
+    return done();
   }
-  if (account?.user.disabled) return record; // refused at login: nothing changes
+  if (account?.user.disabled) return done(); // refused at login: nothing changes
   if (account) record.freshness = { kind: 'cached', confirmedAt: confirmedAt(cached, cm.lastCompleteRunAt) };
   if (!isAllowed(cached.groups, settings.allowedGroups)) {
     items.push(item('blocked', `in none of the allowed groups (${settings.allowedGroups.join(', ')}): login refused`));
-    return record;
+    return done();
   }
   if (!account && settings.signUp === 'blocked') {
     items.push(item('blocked', 'no account, and sign-up is blocked: first login refused'));
-    return record;
+    return done();
   }
 
   const email = (account?.user.email ?? cached.email ?? '').toLowerCase();
@@ -322,12 +326,15 @@ function cachedUserRecord(
       );
     }
   }
-  return record;
+  return done();
 }
 
 function identityKey(connector: string, subject: string): string {
   return `${connector}\u0000${subject}`;
 }
+
+const NO_ITEMS: readonly DriftItem[] = Object.freeze([]);
+const UNCACHED = Object.freeze({ kind: 'uncached' as const });
 
 function cachedKey(subject: string): string {
   return `s:${subject}`;

@@ -139,7 +139,13 @@ export function createDriftView(deps: DriftViewDeps): DriftView {
       }
     },
     syncStateWritten(state) {
-      if (tracking()) pendingSyncStates.set(`${state.userId}\u0000${state.connector}`, state);
+      if (!tracking()) return;
+      // A report reads only `error` and `stale` states: every login writes a sync state, and
+      // keeping the fresh ones would only grow the heap.
+      const key = `${state.userId}\u0000${state.connector}`;
+      const matters =
+        state.status === 'error' || state.status === 'stale' || building || pendingSyncStates.has(key) || model?.troubled.has(key) === true;
+      if (matters) pendingSyncStates.set(key, state);
     },
     otherWrite() {
       drop();

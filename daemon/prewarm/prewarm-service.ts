@@ -134,52 +134,10 @@ export function createPrewarmService(deps: PrewarmServiceDeps): PrewarmService {
     };
 
     try {
-      const settings = deps.settingsFor(connector.id);
-      const state = await store.getConnectorState(connector.id);
-      const feed = hasIncrementalFeed(connector) && !options.full ? connector : null;
-      const cursor = state?.cursor ?? null;
-      let outcome: RunOutcome;
-      if (feed && cursor) {
-        run.mode = 'incremental';
-        try {
-          outcome = await incrementalRun(feed, cursor, run, call, progress);
-        } catch (error) {
-          if (!(error instanceof ConnectorError && error.kind === 'cursor_expired')) throw error;
-          logger.info({ connector: connector.id }, 'incremental cursor expired: running a full snapshot');
-          run.mode = 'full';
-          outcome = await fullRun(connector, run, call, progress);
-        }
-      } else {
-        outcome = await fullRun(connector, run, call, progress);
-      }
-
-      const { changes } = outcome;
-      run.details.absentMarked = changes.absentMarked;
-      run.details.membershipsRemoved = changes.membershipsRemoved;
-      // The guard protects what a complete run established; before the first one the cache holds
-      // only live look-ups, and there is nothing established to protect.
-      const guard = state?.lastCompleteRunAt ? removalGuard(changes, settings.maxRemovalShare) : null;
-      if (guard && !options.confirmRemovals) {
-        run.details.guard = guard;
-        return await finish(run, 'guarded', `stopped by the removal guard: ${guard.reason}; confirm to apply`);
-      }
-
-      // Writes come only now, from a complete answer: a failure above leaves the cache untouched.
-      const { groups } = outcome;
-      if (groups.replace) await store.replaceCachedGroups(connector.id, groups.replace);
-      if (groups.upsert.length > 0) await store.putCachedGroups(groups.upsert);
-      if (groups.delete.length > 0) await store.deleteCachedGroups(connector.id, groups.delete);
-      for (let i = 0; i < changes.writes.length; i += CACHE_BATCH) {
-        await store.putCachedUsers(changes.writes.slice(i, i + CACHE_BATCH));
-      }
-      await updatePending(connector, changes.writes, run.mode === 'full', settings);
-      await store.putConnectorState({
-        connector: connector.id,
-        cursor: outcome.cursor,
-        lastCompleteRunAt: run.startedAt,
-        lastRunId: run.id,
-      });
+      const guard = await collectAndApply(connector, run, options, call, progress);
+      if (guard) return await finish(run, 'guarded', `stopped by the removal guard: ${guard}; confirm to apply`);
       Object.assign(run.figures, stats);
+      // After collectAndApply has returned, so that the run's snapshot is garbage by now.
       run.details.driftSummary = await snapshotDrift(connector.id);
       return await finish(run, 'succeeded', null);
     } catch (error) {
@@ -203,6 +161,65 @@ export function createPrewarmService(deps: PrewarmServiceDeps): PrewarmService {
       logger.info({ connector: r.connector, run: r.id, state: r.state, mode: r.mode, figures: r.figures }, 'pre-warm run ended');
       return { ...r };
     }
+  }
+
+  /**
+   * Reads the IdP (full or incremental run) and, unless the removal guard stops it, writes the
+   * cache, the sync states and the connector state. Returns the guard's reason when it stopped.
+   */
+  async function collectAndApply(
+    connector: Connector,
+    run: PrewarmRun,
+    options: PrewarmOptions,
+    call: CallOptions,
+    progress: (force?: boolean) => Promise<void>,
+  ): Promise<string | null> {
+    const settings = deps.settingsFor(connector.id);
+    const state = await store.getConnectorState(connector.id);
+    const feed = hasIncrementalFeed(connector) && !options.full ? connector : null;
+    const cursor = state?.cursor ?? null;
+    let outcome: RunOutcome;
+    if (feed && cursor) {
+      run.mode = 'incremental';
+      try {
+        outcome = await incrementalRun(feed, cursor, run, call, progress);
+      } catch (error) {
+        if (!(error instanceof ConnectorError && error.kind === 'cursor_expired')) throw error;
+        logger.info({ connector: connector.id }, 'incremental cursor expired: running a full snapshot');
+        run.mode = 'full';
+        outcome = await fullRun(connector, run, call, progress);
+      }
+    } else {
+      outcome = await fullRun(connector, run, call, progress);
+    }
+
+    const { changes } = outcome;
+    run.details.absentMarked = changes.absentMarked;
+    run.details.membershipsRemoved = changes.membershipsRemoved;
+    // The guard protects what a complete run established; before the first one the cache holds
+    // only live look-ups, and there is nothing established to protect.
+    const guard = state?.lastCompleteRunAt ? removalGuard(changes, settings.maxRemovalShare) : null;
+    if (guard && !options.confirmRemovals) {
+      run.details.guard = guard;
+      return guard.reason;
+    }
+
+    // Writes come only now, from a complete answer: a failure above leaves the cache untouched.
+    const { groups } = outcome;
+    if (groups.replace) await store.replaceCachedGroups(connector.id, groups.replace);
+    if (groups.upsert.length > 0) await store.putCachedGroups(groups.upsert);
+    if (groups.delete.length > 0) await store.deleteCachedGroups(connector.id, groups.delete);
+    for (let i = 0; i < changes.writes.length; i += CACHE_BATCH) {
+      await store.putCachedUsers(changes.writes.slice(i, i + CACHE_BATCH));
+    }
+    await updatePending(connector, changes.writes, run.mode === 'full', settings);
+    await store.putConnectorState({
+      connector: connector.id,
+      cursor: outcome.cursor,
+      lastCompleteRunAt: run.startedAt,
+      lastRunId: run.id,
+    });
+    return null;
   }
 
   /** A failed snapshot costs the run nothing: the run's own work is already written. */

@@ -26,15 +26,15 @@ export interface DirectoryCacheQueries {
   listGroups(connector: string): CachedGroup[];
 }
 
-function fromRow(row: CachedUserRow): CachedUser {
+function fromRow(row: CachedUserRow, intern: (name: string) => string = (name) => name): CachedUser {
   return {
     connector: row.connector,
     subject: row.subject,
     email: row.email,
     name: row.name,
-    groups: decodeStrings(row.groups, 'cached_users.groups'),
-    nestedGroups: decodeStrings(row.nested_groups, 'cached_users.nested_groups'),
-    fetchedAt: row.fetched_at,
+    groups: decodeStrings(row.groups, 'cached_users.groups').map(intern),
+    nestedGroups: decodeStrings(row.nested_groups, 'cached_users.nested_groups').map(intern),
+    fetchedAt: intern(row.fetched_at),
     origin: row.origin,
     absentSince: row.absent_since,
   };
@@ -111,7 +111,17 @@ export function createDirectoryCacheQueries(db: Database): DirectoryCacheQueries
     },
     putUser: writeUser,
     putUsers: (users) => writeUsers.immediate(users),
-    listUsers: (connector) => selectUsers.all(connector).map(fromRow),
+    listUsers(connector) {
+      // 100,000 users share a few thousand group names and run times: one string each, not one per row.
+      const strings = new Map<string, string>();
+      const intern = (value: string): string => {
+        const known = strings.get(value);
+        if (known !== undefined) return known;
+        strings.set(value, value);
+        return value;
+      };
+      return selectUsers.all(connector).map((row) => fromRow(row, intern));
+    },
     putGroups: (groups) => writeGroups.immediate(groups),
     replaceGroups: (connector, groups) => swapGroups.immediate(connector, groups),
     deleteGroups: (connector, ids) => dropGroups.immediate(connector, ids),
