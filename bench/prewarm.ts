@@ -31,7 +31,7 @@ export interface PrewarmBenchResult {
   seedSeconds: number;
   full: PrewarmFigures;
   incremental: PrewarmFigures;
-  incrementalChange: { changes: number; groupsTouched: number; touchedGroupMembers: number };
+  incrementalChange: { changes: number; groupsTouched: number };
   runs: PrewarmRun[];
 }
 
@@ -39,7 +39,6 @@ interface WorkerRun {
   run: PrewarmRun;
   wallSeconds: number;
   peakRssMiB: number;
-  rssBeforeRunMiB: number;
   cpuSeconds: number;
   cache: { users: number; absent: number; memberships: number; groups: number };
 }
@@ -53,7 +52,6 @@ interface FakeStatus {
 interface ChangeAnswer {
   changes: number;
   groupsTouched: number;
-  touchedGroupMembers: number;
   minimumCalls: number;
 }
 
@@ -65,16 +63,21 @@ export interface PrewarmShape {
   log(line: string): void;
 }
 
-async function runOnce(yaml: string, baseDir: string, connector: string, env: NodeJS.ProcessEnv, execArgv: string[]): Promise<WorkerRun> {
+/** The pre-warm process: one daemon for both runs, as the daemon's cron runs them. */
+async function openPrewarmer(yaml: string, baseDir: string, env: NodeJS.ProcessEnv, execArgv: string[]) {
   const worker = startWorker('prewarm-worker.js', { env, execArgv });
-  try {
-    const result = await worker.call<WorkerRun>('run', { yaml, baseDir, connector }, 14 * 60_000);
-    await worker.call('stop');
-    await worker.exited;
-    return result;
-  } finally {
-    worker.kill();
-  }
+  await worker.call('open', { yaml, baseDir }, 60_000);
+  return {
+    run: (connector: string) => worker.call<WorkerRun>('run', { connector }, 14 * 60_000),
+    async close() {
+      try {
+        await worker.call('stop');
+        await worker.exited;
+      } finally {
+        worker.kill();
+      }
+    },
+  };
 }
 
 function check(what: string, actual: number, expected: number): void {
@@ -101,6 +104,7 @@ async function benchIdp(
   sizes: Record<string, number>,
 ): Promise<PrewarmBenchResult> {
   const dir = mkdtempSync(join(tmpdir(), `jitsync-bench-${idp}-`));
+  let prewarmer: Awaited<ReturnType<typeof openPrewarmer>> | undefined;
   try {
     const yaml = benchConfigYaml({ store: 'sqlite:./jitsync.db', groups: shape.groups, connectors: connectorYaml });
     const minimumFull = await fake.call<number>('minimum', sizes);
@@ -109,7 +113,8 @@ async function benchIdp(
     await fake.call('resetCalls');
     const cpuBefore = (await fake.call<FakeStatus>('calls')).cpuSeconds;
     shape.log(`  ${idp}: full pre-warm run…`);
-    const full = await runOnce(yaml, dir, idp, env, shape.execArgv ?? []);
+    prewarmer = await openPrewarmer(yaml, dir, env, shape.execArgv ?? []);
+    const full = await prewarmer.run(idp);
     const afterFull = await fake.call<FakeStatus>('calls');
     checkRun(`${idp} full`, full, { ...expected, groups: shape.groups });
 
@@ -117,7 +122,7 @@ async function benchIdp(
     const change = await fake.call<ChangeAnswer>('change', { share: 0.01, ...sizes });
     const expectedAfter = await fake.call<{ usersInGroups: number; memberships: number }>('expected');
     await fake.call('resetCalls');
-    const incremental = await runOnce(yaml, dir, idp, env, shape.execArgv ?? []);
+    const incremental = await prewarmer.run(idp);
     const afterIncremental = await fake.call<FakeStatus>('calls');
     checkRun(`${idp} incremental`, incremental, { ...expectedAfter, groups: shape.groups });
     if (incremental.run.mode !== 'incremental') throw new Error(`${idp}: the second run was ${incremental.run.mode}, not incremental`);
@@ -147,10 +152,11 @@ async function benchIdp(
         afterIncremental.cpuSeconds - afterFull.cpuSeconds,
         `${change.changes} changes in ${change.groupsTouched} groups; cache: ${incremental.cache.memberships} memberships`,
       ),
-      incrementalChange: { changes: change.changes, groupsTouched: change.groupsTouched, touchedGroupMembers: change.touchedGroupMembers },
+      incrementalChange: { changes: change.changes, groupsTouched: change.groupsTouched },
       runs: [full.run, incremental.run],
     };
   } finally {
+    await prewarmer?.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -81,22 +81,42 @@ export class ConnectorError extends Error {
 }
 
 /**
- * Optional capability: an incremental feed of changed groups (Okta `lastMembershipUpdated`,
- * Graph delta queries, LDAP `modifyTimestamp`). Pre-warm re-lists the members of each changed
- * group; everything else in the cache stays as the last complete run left it.
+ * Optional capability: an incremental feed (Okta `lastMembershipUpdated`, Graph delta queries,
+ * LDAP `modifyTimestamp`). Pre-warm re-lists the members of each changed group, applies member
+ * changes a feed can state exactly, and leaves everything else in the cache as the last complete
+ * run left it.
  */
 export interface IncrementalFeed {
   /** A cursor marking "now", taken before a full run starts, so the next run misses nothing. */
   startCursor(options: CallOptions): Promise<string>;
   /**
-   * Groups created or changed (members included) since `cursor`, ids of groups deleted since,
-   * and the cursor for the next run. Throws `ConnectorError` kind `cursor_expired` when the IdP
-   * no longer honours the cursor (Graph `410 Gone`): the caller runs a full resync.
+   * What changed since `cursor`, and the cursor for the next run. Throws `ConnectorError` kind
+   * `cursor_expired` when the IdP no longer honours the cursor (Graph `410 Gone`): the caller
+   * runs a full resync.
    */
-  changedGroups(
-    cursor: string,
-    options: CallOptions,
-  ): Promise<{ changed: IdpGroup[]; deleted: string[]; cursor: string }>;
+  changedGroups(cursor: string, options: CallOptions): Promise<FeedChanges>;
+  /** The users behind subjects a feed reported as added but the cache does not know yet. */
+  describeUsers?(subjects: string[], options: CallOptions): Promise<IdpUser[]>;
+}
+
+export interface FeedChanges {
+  /** Groups created or changed whose members pre-warm re-lists (nested members included). */
+  changed: IdpGroup[];
+  /**
+   * Groups whose every member is direct (no nesting below or above them), with the subjects
+   * added and removed: applied to the cache as they are, without re-listing the group. A feed
+   * that gives any must implement `describeUsers`.
+   */
+  memberChanges?: MemberChanges[];
+  /** Ids of groups deleted since the cursor. */
+  deleted: string[];
+  cursor: string;
+}
+
+export interface MemberChanges {
+  group: IdpGroup;
+  added: string[];
+  removed: string[];
 }
 
 export function hasIncrementalFeed(connector: Connector): connector is Connector & IncrementalFeed {

@@ -1,10 +1,14 @@
-import type { Account, Store, SyncState } from './types.js';
+import type { Account, CachedUser, Store, SyncState } from './types.js';
 
 /** Told of each write that went through an observed store, after it committed. */
 export interface WriteListener {
   accountWritten(account: Account): void;
   syncStateWritten(state: SyncState): void;
-  /** A write to anything else a derived view may read: organizations, invitations, the cache, connector state. */
+  /** Directory cache entries, as written. */
+  cachedUsersWritten(users: readonly CachedUser[]): void;
+  /** A connector's cached group list or its state (cursor, last complete run). */
+  connectorWritten(connector: string): void;
+  /** A write to anything else a derived view may read (organizations, invitations), or a failed write. */
   otherWrite(): void;
 }
 
@@ -21,6 +25,18 @@ export function observeWrites(store: Store, listener: WriteListener): Store {
     } finally {
       listener.otherWrite();
     }
+  };
+  // Told once the write committed; a failed one may have been applied in part: `otherWrite`.
+  const then = async <T>(write: Promise<T>, tell: () => void): Promise<T> => {
+    let result: T;
+    try {
+      result = await write;
+    } catch (error) {
+      listener.otherWrite();
+      throw error;
+    }
+    tell();
+    return result;
   };
   return {
     describe: () => store.describe(),
@@ -57,12 +73,18 @@ export function observeWrites(store: Store, listener: WriteListener): Store {
     acceptInvitations: (ids, userId, now) => other(store.acceptInvitations(ids, userId, now)),
 
     getCachedUser: (connector, subject) => store.getCachedUser(connector, subject),
-    putCachedUser: (user) => other(store.putCachedUser(user)),
-    putCachedUsers: (users) => other(store.putCachedUsers(users)),
+    getCachedUsers: (connector, subjects) => store.getCachedUsers(connector, subjects),
+    countCachedMemberships: (connector) => store.countCachedMemberships(connector),
+    putCachedUser: (user) => then(store.putCachedUser(user), () => listener.cachedUsersWritten([user])),
+    putCachedUsers: (users) => then(store.putCachedUsers(users), () => listener.cachedUsersWritten(users)),
     listCachedUsers: (connector) => store.listCachedUsers(connector),
-    putCachedGroups: (groups) => other(store.putCachedGroups(groups)),
-    replaceCachedGroups: (connector, groups) => other(store.replaceCachedGroups(connector, groups)),
-    deleteCachedGroups: (connector, ids) => other(store.deleteCachedGroups(connector, ids)),
+    putCachedGroups: (groups) =>
+      then(store.putCachedGroups(groups), () => {
+        for (const connector of new Set(groups.map((g) => g.connector))) listener.connectorWritten(connector);
+      }),
+    replaceCachedGroups: (connector, groups) =>
+      then(store.replaceCachedGroups(connector, groups), () => listener.connectorWritten(connector)),
+    deleteCachedGroups: (connector, ids) => then(store.deleteCachedGroups(connector, ids), () => listener.connectorWritten(connector)),
     listCachedGroups: (connector) => store.listCachedGroups(connector),
 
     getSyncState: (userId, connector) => store.getSyncState(userId, connector),
@@ -70,7 +92,10 @@ export function observeWrites(store: Store, listener: WriteListener): Store {
       await store.putSyncState(state);
       listener.syncStateWritten(state);
     },
-    putSyncStates: (states) => other(store.putSyncStates(states)),
+    putSyncStates: (states) =>
+      then(store.putSyncStates(states), () => {
+        for (const state of states) listener.syncStateWritten(state);
+      }),
     listSyncStates: (connector) => store.listSyncStates(connector),
 
     acquireLease: (name, holder, ttlMs, now) => store.acquireLease(name, holder, ttlMs, now),
@@ -79,7 +104,7 @@ export function observeWrites(store: Store, listener: WriteListener): Store {
     putPrewarmRun: (run) => store.putPrewarmRun(run),
     getPrewarmRun: (id) => store.getPrewarmRun(id),
     getConnectorState: (connector) => store.getConnectorState(connector),
-    putConnectorState: (state) => other(store.putConnectorState(state)),
+    putConnectorState: (state) => then(store.putConnectorState(state), () => listener.connectorWritten(state.connector)),
 
     appendAudit: (entry) => store.appendAudit(entry),
     listAudit: (filter) => store.listAudit(filter),

@@ -258,6 +258,10 @@ export interface Store {
   /** Bulk write for pre-warm. */
   putCachedUsers(users: CachedUser[]): Promise<void>;
   listCachedUsers(connector: string): Promise<CachedUser[]>;
+  /** The cached users of these subjects, those the cache holds (bulk read for an incremental run). */
+  getCachedUsers(connector: string, subjects: readonly string[]): Promise<CachedUser[]>;
+  /** Present (not absent) cached users and their memberships: the removal guard's denominators. */
+  countCachedMemberships(connector: string): Promise<{ users: number; memberships: number }>;
   putCachedGroups(groups: CachedGroup[]): Promise<void>;
   /** A complete run's group list: replaces every cached group of the connector at once. */
   replaceCachedGroups(connector: string, groups: CachedGroup[]): Promise<void>;

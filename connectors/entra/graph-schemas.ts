@@ -33,7 +33,9 @@ export const deltaGroupSchema = z.object({
   id: z.string().min(1),
   displayName: z.string().nullish(),
   '@removed': z.object({ reason: z.string() }).optional(),
-  'members@delta': z.array(z.object({ id: z.string(), '@odata.type': z.string().optional() })).optional(),
+  'members@delta': z
+    .array(z.object({ id: z.string(), '@odata.type': z.string().optional(), '@removed': z.object({ reason: z.string() }).optional() }))
+    .optional(),
 });
 
 export const deltaPageSchema = z
@@ -47,3 +49,4 @@ export const deltaPageSchema = z
   });
 
 export const GRAPH_USER_TYPE = '#microsoft.graph.user';
+export const GRAPH_GROUP_TYPE = '#microsoft.graph.group';

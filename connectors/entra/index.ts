@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import {
   type CallOptions,
   type Connector,
@@ -5,21 +6,21 @@ import {
   type IdpGroup,
   type IdpUser,
   type IdpUserGroups,
-  type IncrementalFeed,
   type UserListing,
 } from '../types.js';
 import { entraConfigSchema, type EntraConnectorConfig } from './config.js';
-import { createDeltaFeed } from './delta-feed.js';
+import { createDeltaFeed, type DeltaFeed } from './delta-feed.js';
 import { createGraphApi, type GraphApi } from './graph-api.js';
 import { directoryObjectSchema, GRAPH_USER_TYPE, groupSchema, userSchema } from './graph-schemas.js';
+import { toIdpUser } from './idp-user.js';
 
 export type { EntraConnectorConfig } from './config.js';
 
 /**
  * Microsoft Entra ID through Microsoft Graph v1.0 with app-only (client credentials) access.
  * Needs the application permissions `GroupMember.Read.All` and `User.Read.All`; the delta feed's
- * name look-up (`directoryObjects/getByIds`) is documented with `Directory.Read.All` as its least
- * privileged permission.
+ * look-up of new users and unnamed groups (`directoryObjects/getByIds`) is documented with
+ * `Directory.Read.All` as its least privileged permission.
  *
  * - `listGroups`: `GET /groups?$select=id,displayName&$top=pageSize`; name = `displayName`.
  * - `listMembers`: `GET /groups/{id}/transitiveMembers`: nested groups resolved by Graph; only
@@ -31,13 +32,14 @@ export type { EntraConnectorConfig } from './config.js';
  *   included) and `memberOf/microsoft.graph.group` (direct groups). The second listing is the
  *   price of `nestedGroups`: Graph's transitive answer does not say which memberships are direct,
  *   and `$expand=memberOf` stops at 20 items.
- * - Incremental feed: Graph delta queries (see `delta-feed.ts`).
+ * - Incremental feed: Graph delta queries, with member changes of flat groups applied as they
+ *   are (see `delta-feed.ts`).
  */
 
 const ADVANCED_QUERY = { ConsistencyLevel: 'eventual' };
 const MEMBER_FIELDS = 'id,displayName,mail,userPrincipalName';
 
-export function createEntraConnector(config: EntraConnectorConfig): Connector & IncrementalFeed & UserListing {
+export function createEntraConnector(config: EntraConnectorConfig): Connector & DeltaFeed & UserListing {
   const api: GraphApi = createGraphApi(config);
   const feed = createDeltaFeed(api, config.id);
 
@@ -93,18 +95,12 @@ export function createEntraConnector(config: EntraConnectorConfig): Connector & 
 
     startCursor: (options) => feed.startCursor(options),
     changedGroups: (cursor, options) => feed.changedGroups(cursor, options),
+    describeUsers: (subjects, options) => feed.describeUsers(subjects, options),
   };
 }
 
-type GraphUser = { id: string; mail?: string | null | undefined; displayName?: string | null | undefined };
-
-/** One mapping for every operation, so a person has the same subject, email and name in each. */
-function toIdpUser(user: GraphUser): IdpUser {
-  return { subject: user.id, email: user.mail ?? null, name: user.displayName ?? null };
-}
-
 /** Names as matching uses them; a name counts as nested only when no direct group carries it. */
-function toUserGroups(user: GraphUser, all: IdpGroup[], direct: IdpGroup[]): IdpUserGroups {
+function toUserGroups(user: z.infer<typeof userSchema>, all: IdpGroup[], direct: IdpGroup[]): IdpUserGroups {
   const directNames = new Set(direct.map((g) => g.name));
   const names = [...new Set([...all, ...direct].map((g) => g.name))];
   return {

@@ -69,7 +69,12 @@ export interface ConnectorModel {
   settings: ProvisioningSettings;
   orgIndex: OrganizationIndex;
   lastCompleteRunAt: string | null;
-  dataAsOf: string | null;
+  /** The oldest `fetchedAt` of the cache (entries and group list); null for an empty cache. */
+  oldestFetchedAt: string | null;
+  /** The cached group list's names. */
+  groupNames: readonly string[];
+  /** Present cache entries holding each group name: the IdP names the group items read. */
+  holders: Map<string, number>;
   /** By `cachedKey(subject)` for a cache entry, `uncachedKey(userId)` for an account with none. */
   records: Map<string, DriftRecord>;
   /** Keys of the cache records linked to each account. */
@@ -85,8 +90,10 @@ export interface DriftRecord {
   /** The linked account, if any. */
   userId: string | null;
   items: readonly DriftItem[];
-  /** Whether `stale` applies at assembly: a linked cache entry (with its confirmation time) or no entry at all. */
-  freshness: { kind: 'cached'; confirmedAt: string } | { kind: 'uncached' } | null;
+  /** Whether `stale` applies at assembly: a linked cache entry (with its `fetchedAt`) or no entry at all. */
+  freshness: { kind: 'cached'; fetchedAt: string } | { kind: 'uncached' } | null;
+  /** The group names of a present cache entry (counted in `holders`). */
+  held: readonly string[];
 }
 
 export function buildDriftModel(input: DriftInput): DriftModel {
@@ -111,8 +118,10 @@ export function buildDriftModel(input: DriftInput): DriftModel {
       connector: data.connector,
       settings: data.settings,
       orgIndex: createOrganizationIndex(input.organizations, data.settings),
-      lastCompleteRunAt: data.state?.lastCompleteRunAt ?? null,
-      dataAsOf: connectorDataAsOf(data),
+      lastCompleteRunAt: null,
+      oldestFetchedAt: null,
+      groupNames: [],
+      holders: new Map(),
       records: new Map(),
       linked: new Map(),
       subjectsByEmail: new Map(),
@@ -125,12 +134,50 @@ export function buildDriftModel(input: DriftInput): DriftModel {
       setCachedRecord(model, cm, cached, owner === null ? null : (accountsById.get(owner) ?? null));
     }
     for (const account of input.accounts) refreshUncached(cm, account);
-    // Group-level drift needs a group list: skipped for a connector that was never pre-warmed.
-    if (cm.lastCompleteRunAt !== null || data.cachedGroups.length > 0) {
-      cm.groupItems = groupDrift(data, cm.orgIndex);
-    }
+    noteConnectorData(cm, data);
   }
   return model;
+}
+
+/**
+ * Brings the model up to date after pre-warm wrote cache entries of one connector, or its group
+ * list or state (`data`: as the store has them now). `accountOf` reads the accounts the entries
+ * link to. Returns false when an entry changed hands between accounts: the caller then rebuilds.
+ */
+export async function updateCacheEntries(
+  model: DriftModel,
+  data: Pick<ConnectorDriftData, 'connector' | 'cachedGroups' | 'state'>,
+  entries: readonly CachedUser[],
+  accountOf: (userId: string) => Promise<Account | null>,
+): Promise<boolean> {
+  const cm = model.connectors.find((c) => c.connector === data.connector);
+  if (!cm) return true; // not a configured connector: no report reads it
+  for (const cached of entries) {
+    if (cached.email) {
+      const email = cached.email.toLowerCase();
+      if (!cm.subjectsByEmail.get(email)?.includes(cached.subject)) push(cm.subjectsByEmail, email, cached.subject);
+    }
+    const owner = ownerOf(model, cm, cached);
+    const previous = cm.records.get(cachedKey(cached.subject));
+    if (previous && previous.userId !== owner) return false;
+    const account = owner === null ? null : await accountOf(owner);
+    if (owner !== null && !account) return false;
+    setCachedRecord(model, cm, cached, account);
+    if (account) refreshUncached(cm, account);
+  }
+  noteConnectorData(cm, { cachedUsers: entries, cachedGroups: data.cachedGroups, state: data.state });
+  return true;
+}
+
+/** The connector-wide part: run time, data age, the group list and the group items. */
+function noteConnectorData(cm: ConnectorModel, data: Pick<ConnectorDriftData, 'cachedUsers' | 'cachedGroups' | 'state'>): void {
+  cm.lastCompleteRunAt = data.state?.lastCompleteRunAt ?? null;
+  for (const item of [...data.cachedUsers, ...data.cachedGroups]) {
+    if (cm.oldestFetchedAt === null || item.fetchedAt < cm.oldestFetchedAt) cm.oldestFetchedAt = item.fetchedAt;
+  }
+  cm.groupNames = data.cachedGroups.map((g) => g.name);
+  // Group-level drift needs a group list: skipped for a connector that was never pre-warmed.
+  cm.groupItems = cm.lastCompleteRunAt !== null || cm.groupNames.length > 0 ? groupDrift(cm) : [];
 }
 
 /**
@@ -181,7 +228,9 @@ export function assembleDrift(model: DriftModel, now: Date, connectorIds?: Reado
   let dataAsOf: string | null = null;
   for (const cm of model.connectors) {
     if (connectorIds && !connectorIds.has(cm.connector)) continue;
-    if (cm.dataAsOf !== null && (dataAsOf === null || cm.dataAsOf < dataAsOf)) dataAsOf = cm.dataAsOf;
+    // The connector's oldest confirmation: `max(oldest fetchedAt, lastCompleteRunAt)`.
+    const asOf = cm.oldestFetchedAt === null ? cm.lastCompleteRunAt : confirmedAt({ fetchedAt: cm.oldestFetchedAt }, cm.lastCompleteRunAt);
+    if (asOf !== null && (dataAsOf === null || asOf < dataAsOf)) dataAsOf = asOf;
     for (const record of cm.records.values()) {
       for (const item of record.items) items.push(item);
       const stale = record.freshness && record.userId !== null ? staleItem(model, cm, record, record.userId, now) : null;
@@ -200,7 +249,7 @@ function staleItem(model: DriftModel, cm: ConnectorModel, record: DriftRecord, u
     return blankItem('stale', cm.connector, record.user, `no cache entry: the next login asks the IdP live${failed}`);
   }
   if (record.freshness?.kind !== 'cached') return null;
-  const why = staleness(record.freshness.confirmedAt, state, cm.settings, now);
+  const why = staleness(confirmedAt(record.freshness, cm.lastCompleteRunAt), state, cm.settings, now);
   return why ? blankItem('stale', cm.connector, record.user, why) : null;
 }
 
@@ -229,6 +278,12 @@ function setCachedRecord(model: DriftModel, cm: ConnectorModel, cached: CachedUs
     else cm.linked.delete(previous.userId);
   }
   const record = cachedUserRecord(cm, cached, account, model.invitationsByEmail);
+  for (const name of previous?.held ?? []) {
+    const count = cm.holders.get(name)! - 1;
+    if (count > 0) cm.holders.set(name, count);
+    else cm.holders.delete(name);
+  }
+  for (const name of record.held) cm.holders.set(name, (cm.holders.get(name) ?? 0) + 1);
   cm.records.set(key, record);
   if (record.userId) {
     push(cm.linked, record.userId, key);
@@ -249,6 +304,7 @@ function refreshUncached(cm: ConnectorModel, account: Account): void {
     userId: user.id,
     items: NO_ITEMS,
     freshness: UNCACHED,
+    held: NO_NAMES,
   });
 }
 
@@ -262,7 +318,13 @@ function cachedUserRecord(
   const user: DriftUser = { id: account?.user.id ?? null, email: account?.user.email ?? cached.email, subject: cached.subject };
   const items: DriftItem[] = [];
   // Most records have no items: they share one empty array (100,000 records, 100,000 fewer arrays).
-  const record: DriftRecord = { user, userId: account?.user.id ?? null, items: NO_ITEMS, freshness: null };
+  const record: DriftRecord = {
+    user,
+    userId: account?.user.id ?? null,
+    items: NO_ITEMS,
+    freshness: null,
+    held: cached.absentSince ? NO_NAMES : cached.groups,
+  };
   const done = (): DriftRecord => (items.length > 0 ? { ...record, items } : record);
   const item = (kind: DriftKind, detail: string, extra?: Pick<DriftItem, 'organization' | 'group' | 'idpGroup' | 'source'>): DriftItem => ({
     kind,
@@ -280,7 +342,7 @@ function cachedUserRecord(
     return done();
   }
   if (account?.user.disabled) return done(); // refused at login: nothing changes
-  if (account) record.freshness = { kind: 'cached', confirmedAt: confirmedAt(cached, cm.lastCompleteRunAt) };
+  if (account) record.freshness = { kind: 'cached', fetchedAt: cached.fetchedAt };
   if (!isAllowed(cached.groups, settings.allowedGroups)) {
     items.push(item('blocked', `in none of the allowed groups (${settings.allowedGroups.join(', ')}): login refused`));
     return done();
@@ -335,6 +397,7 @@ function identityKey(connector: string, subject: string): string {
 
 const NO_ITEMS: readonly DriftItem[] = Object.freeze([]);
 const UNCACHED = Object.freeze({ kind: 'uncached' as const });
+const NO_NAMES: readonly string[] = Object.freeze([]);
 
 function cachedKey(subject: string): string {
   return `s:${subject}`;
@@ -354,13 +417,10 @@ function push(map: Map<string, string[]>, key: string, value: string): void {
   else map.set(key, [value]);
 }
 
-function groupDrift(data: ConnectorDriftData, orgIndex: OrganizationIndex): DriftItem[] {
-  const { connector, settings } = data;
+function groupDrift(cm: ConnectorModel): DriftItem[] {
+  const { connector, settings, orgIndex } = cm;
   const items: DriftItem[] = [];
-  const idpNames = new Set(data.cachedGroups.map((g) => g.name));
-  for (const user of data.cachedUsers) {
-    if (!user.absentSince) for (const name of user.groups) idpNames.add(name);
-  }
+  const idpNames = new Set([...cm.groupNames, ...cm.holders.keys()]);
 
   const fed = new Set<string>();
   const unmatched: string[] = [];
@@ -455,16 +515,6 @@ function staleness(
 function syncDetail(state: SyncState): string {
   const what = state.status === 'error' ? 'last sync failed' : 'last login used a stale cache';
   return state.lastError ? `${what}: ${state.lastError}` : what;
-}
-
-/** The connector's oldest confirmation time: `max(oldest fetchedAt, lastCompleteRunAt)`. */
-function connectorDataAsOf(data: ConnectorDriftData): string | null {
-  let oldest: string | null = null;
-  for (const user of data.cachedUsers) if (oldest === null || user.fetchedAt < oldest) oldest = user.fetchedAt;
-  for (const group of data.cachedGroups) if (oldest === null || group.fetchedAt < oldest) oldest = group.fetchedAt;
-  const last = data.state?.lastCompleteRunAt ?? null;
-  if (oldest === null) return last;
-  return confirmedAt({ fetchedAt: oldest }, last);
 }
 
 export function formatAge(ms: number): string {

@@ -1,7 +1,14 @@
-import type { Account, Invitation, Store, SyncState } from '../../store/types.js';
+import type { Account, CachedUser, Invitation, Store, SyncState } from '../../store/types.js';
 import type { WriteListener } from '../../store/observe.js';
 import type { ProvisioningSettings } from '../reconcile/settings.js';
-import { buildDriftModel, noteSyncState, updateDriftModel, type ConnectorDriftData, type DriftModel } from './compute.js';
+import {
+  buildDriftModel,
+  noteSyncState,
+  updateCacheEntries,
+  updateDriftModel,
+  type ConnectorDriftData,
+  type DriftModel,
+} from './compute.js';
 
 export interface DriftViewDeps {
   /** The store as it is, not observed: the view only reads. */
@@ -12,14 +19,17 @@ export interface DriftViewDeps {
   pageSize?: number;
   /** Written accounts are folded into the model in the background once this many wait (bounds memory). */
   absorbEvery?: number;
+  /** More cache entries written than this between reports (a full pre-warm run): the next report rebuilds. */
+  maxPendingCacheEntries?: number;
 }
 
 /**
  * The drift model kept between reports. Built in full from the store once (about 10 s per 100,000
- * users); afterwards a report costs only the accounts written since the previous one, which the
- * observed store reports (`WriteListener`). Any other write a report reads (organizations,
- * invitations, the directory cache, connector state), or a write by another process (the store's
- * `changeToken`), makes the next report rebuild. A report reflects every write that completed
+ * users); afterwards a report costs only what was written since the previous one, which the
+ * observed store reports (`WriteListener`): accounts, sync states, cache entries (an incremental
+ * pre-warm run) and a connector's group list and state. A write to organizations or invitations,
+ * a full pre-warm run's worth of cache entries, or a write by another process (the store's
+ * `changeToken`) makes the next report rebuild. A report reflects every write that completed
  * before it was asked for.
  */
 export interface DriftView extends WriteListener {
@@ -30,6 +40,7 @@ export function createDriftView(deps: DriftViewDeps): DriftView {
   const { store } = deps;
   const pageSize = deps.pageSize ?? 1_000;
   const absorbEvery = deps.absorbEvery ?? 1_000;
+  const maxPendingCacheEntries = deps.maxPendingCacheEntries ?? 20_000;
 
   let model: DriftModel | null = null;
   let token: string | null = null;
@@ -39,21 +50,28 @@ export function createDriftView(deps: DriftViewDeps): DriftView {
   // Writes since the model was read, applied at the next report (latest object per key).
   const pendingAccounts = new Map<string, Account>();
   const pendingSyncStates = new Map<string, SyncState>();
+  const pendingCache = new Map<string, Map<string, CachedUser>>();
+  let pendingCacheEntries = 0;
   let queue: Promise<unknown> = Promise.resolve();
 
   const tracking = () => model !== null || building;
 
+  function clearPending(): void {
+    pendingAccounts.clear();
+    pendingSyncStates.clear();
+    pendingCache.clear();
+    pendingCacheEntries = 0;
+  }
+
   function drop(): void {
     generation++;
     model = null;
-    pendingAccounts.clear();
-    pendingSyncStates.clear();
+    clearPending();
   }
 
   async function rebuild(): Promise<DriftModel> {
     // Writes that complete from here on are applied after the load, which may or may not see them.
-    pendingAccounts.clear();
-    pendingSyncStates.clear();
+    clearPending();
     building = true;
     const started = generation;
     try {
@@ -77,6 +95,14 @@ export function createDriftView(deps: DriftViewDeps): DriftView {
   async function absorb(target: DriftModel): Promise<boolean> {
     for (const state of pendingSyncStates.values()) noteSyncState(target, state);
     pendingSyncStates.clear();
+    const connectors = [...pendingCache];
+    pendingCache.clear();
+    pendingCacheEntries = 0;
+    for (const [connector, entries] of connectors) {
+      const [cachedGroups, state] = await Promise.all([store.listCachedGroups(connector), store.getConnectorState(connector)]);
+      const data = { connector, cachedGroups, state };
+      if (!(await updateCacheEntries(target, data, [...entries.values()], (userId) => store.getAccount(userId)))) return false;
+    }
     while (pendingAccounts.size > 0) {
       const batch = [...pendingAccounts.values()];
       pendingAccounts.clear();
@@ -146,6 +172,23 @@ export function createDriftView(deps: DriftViewDeps): DriftView {
       const matters =
         state.status === 'error' || state.status === 'stale' || building || pendingSyncStates.has(key) || model?.troubled.has(key) === true;
       if (matters) pendingSyncStates.set(key, state);
+    },
+    cachedUsersWritten(users) {
+      if (!tracking()) return;
+      if (pendingCacheEntries + users.length > maxPendingCacheEntries) {
+        drop();
+        return;
+      }
+      for (const user of users) {
+        let entries = pendingCache.get(user.connector);
+        if (!entries) pendingCache.set(user.connector, (entries = new Map()));
+        if (!entries.has(user.subject)) pendingCacheEntries++;
+        entries.set(user.subject, user);
+      }
+    },
+    connectorWritten(connector) {
+      if (!tracking()) return;
+      if (!pendingCache.has(connector)) pendingCache.set(connector, new Map());
     },
     otherWrite() {
       drop();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CachedUser } from '../../store/types.js';
-import { applyGroupChanges, diffFullSnapshot, removalGuard, Snapshot } from './snapshot.js';
+import { applyGroupChanges, applyMemberChanges, diffFullSnapshot, removalGuard, Snapshot } from './snapshot.js';
 
 const T0 = '2026-01-01T00:00:00.000Z';
 const T1 = '2026-01-02T00:00:00.000Z';
@@ -30,6 +30,44 @@ function snapshotOf(members: Record<string, string[]>, alsoListed: string[] = []
   snapshot.addUsers(alsoListed.map(user));
   return snapshot;
 }
+
+describe('member changes of flat groups', () => {
+  const options = { connector: 'okta', now: T1 };
+  const byId = (...users: CachedUser[]) => new Map(users.map((u) => [u.subject, u]));
+
+  it('adds and removes exactly the named memberships, writing only the users touched', () => {
+    const before = byId(cached('ada', ['devs', 'ops']), cached('bob', ['ops']), cached('cy', ['ops']));
+    const { writes, membershipsRemoved } = applyMemberChanges(
+      before,
+      [
+        { group: { id: 'g-ops', name: 'ops' }, added: [], removed: ['ada', 'bob', 'dan'] },
+        { group: { id: 'g-admins', name: 'admins' }, added: ['bob'], removed: [] },
+      ],
+      new Map(),
+      options,
+    );
+    expect(writes.map((u) => [u.subject, u.groups, u.fetchedAt])).toEqual([
+      ['ada', ['devs'], T1],
+      ['bob', ['admins'], T1],
+    ]);
+    // dan held nothing to remove.
+    expect(membershipsRemoved).toBe(2);
+    expect(before.get('ada')?.groups).toEqual(['devs', 'ops']);
+  });
+
+  it('brings back an absent user who is added, creates a described newcomer, and skips an unknown one', () => {
+    const { writes } = applyMemberChanges(
+      byId(cached('ada', [], { absentSince: T0 })),
+      [{ group: { id: 'g-devs', name: 'devs' }, added: ['ada', 'eve', 'ghost'], removed: [] }],
+      new Map([['eve', user('eve')]]),
+      options,
+    );
+    expect(writes).toEqual([
+      { ...cached('ada', ['devs']), fetchedAt: T1 },
+      { ...cached('eve', ['devs']), fetchedAt: T1 },
+    ]);
+  });
+});
 
 describe('a full snapshot against the cache', () => {
   it('writes every user fresh, with sorted group names, counting memberships once', () => {

@@ -1,4 +1,4 @@
-import type { IdpGroup, IdpUser } from '../../connectors/types.js';
+import type { IdpGroup, IdpUser, MemberChanges } from '../../connectors/types.js';
 import type { CachedUser } from '../../store/types.js';
 
 /**
@@ -197,6 +197,53 @@ export function applyGroupChanges(
 
   for (const user of touched.values()) changes.writes.push({ ...user, fetchedAt: options.now, origin: 'prewarm' });
   return changes;
+}
+
+/**
+ * Direct member changes of groups outside any nesting, applied user by user. `cached` holds the
+ * touched users as the cache (and this run so far) has them; `described` the users it lacked.
+ * A subject added but in neither is skipped: the IdP no longer knows it.
+ */
+export function applyMemberChanges(
+  cached: ReadonlyMap<string, CachedUser>,
+  groups: readonly MemberChanges[],
+  described: ReadonlyMap<string, IdpUser>,
+  options: { connector: string; now: string },
+): { writes: CachedUser[]; membershipsRemoved: number } {
+  const touched = new Map<string, CachedUser>();
+  let membershipsRemoved = 0;
+  const edit = (subject: string): CachedUser | null => {
+    const user = touched.get(subject);
+    if (user) return user;
+    const old = cached.get(subject);
+    const idp = described.get(subject);
+    let copy: CachedUser;
+    if (old) copy = { ...old, groups: [...old.groups], nestedGroups: [...old.nestedGroups] };
+    else if (idp) copy = { connector: options.connector, ...idp, groups: [], nestedGroups: [], fetchedAt: options.now, origin: 'prewarm', absentSince: null };
+    else return null;
+    touched.set(subject, copy);
+    return copy;
+  };
+
+  for (const { group, added, removed } of groups) {
+    for (const subject of removed) {
+      if (!(touched.get(subject) ?? cached.get(subject))?.groups.includes(group.name)) continue;
+      const user = edit(subject)!;
+      user.groups = user.groups.filter((name) => name !== group.name);
+      user.nestedGroups = user.nestedGroups.filter((name) => name !== group.name);
+      if (!user.absentSince) membershipsRemoved++;
+    }
+    for (const subject of added) {
+      const user = edit(subject);
+      if (!user) continue;
+      // Added to a group: the IdP has this user, absent or not before.
+      user.absentSince = null;
+      if (!user.groups.includes(group.name)) user.groups = [...user.groups, group.name].sort();
+      user.nestedGroups = user.nestedGroups.filter((name) => name !== group.name);
+    }
+  }
+  const writes = [...touched.values()].map((user) => ({ ...user, fetchedAt: options.now, origin: 'prewarm' as const }));
+  return { writes, membershipsRemoved };
 }
 
 export interface Guard {

@@ -131,6 +131,8 @@ function assembleStore(deps: {
     putCachedUser: (user) => records.putCachedUser(user),
     putCachedUsers: (users) => records.putCachedUsers(users),
     listCachedUsers: (connector) => records.listCachedUsers(connector),
+    getCachedUsers: (connector, subjects) => records.getCachedUsers(connector, subjects),
+    countCachedMemberships: (connector) => records.countCachedMemberships(connector),
     putCachedGroups: (groups) => records.putCachedGroups(groups),
     replaceCachedGroups: (connector, groups) => records.replaceCachedGroups(connector, groups),
     deleteCachedGroups: (connector, ids) => records.deleteCachedGroups(connector, ids),

@@ -182,6 +182,28 @@ export function createRecordStores(c: Collections, bulk: BulkStrategy) {
       return raw.map(parseCachedUser);
     },
 
+    async getCachedUsers(connector: string, subjects: readonly string[]): Promise<CachedUser[]> {
+      const out: CachedUser[] = [];
+      for (let i = 0; i < subjects.length; i += BULK_CHUNK) {
+        const keys = subjects.slice(i, i + BULK_CHUNK).map((subject) => tupleKey(connector, subject));
+        const raw: unknown[] = await c.cachedUsers.find({ _id: { $in: keys } }).toArray();
+        out.push(...raw.map(parseCachedUser));
+      }
+      return out;
+    },
+
+    /** Counted here from the group lists alone: `$size` in `$group` is not on every MongoDB-wire server. */
+    async countCachedMemberships(connector: string): Promise<{ users: number; memberships: number }> {
+      const counts = { users: 0, memberships: 0 };
+      const cursor = c.cachedUsers.find({ connector, absentSince: null }, { projection: { groups: 1 } });
+      for await (const doc of cursor) {
+        const groups: unknown = (doc as { groups?: unknown }).groups;
+        counts.users++;
+        counts.memberships += Array.isArray(groups) ? groups.length : 0;
+      }
+      return counts;
+    },
+
     async putCachedGroups(groups: CachedGroup[]): Promise<void> {
       await replaceAll(c.cachedGroups, groups.map(cachedGroupDoc), bulk);
     },

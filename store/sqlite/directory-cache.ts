@@ -20,6 +20,8 @@ export interface DirectoryCacheQueries {
   putUser(user: CachedUser): void;
   putUsers(users: CachedUser[]): void;
   listUsers(connector: string): CachedUser[];
+  getUsers(connector: string, subjects: readonly string[]): CachedUser[];
+  countMemberships(connector: string): { users: number; memberships: number };
   putGroups(groups: CachedGroup[]): void;
   replaceGroups(connector: string, groups: CachedGroup[]): void;
   deleteGroups(connector: string, ids: string[]): void;
@@ -46,6 +48,10 @@ export function createDirectoryCacheQueries(db: Database): DirectoryCacheQueries
   );
   const selectUsers = db.prepare<[string], CachedUserRow>(
     'SELECT * FROM cached_users WHERE connector = ? ORDER BY subject',
+  );
+  const countPresent = db.prepare<[string], { users: number; memberships: number }>(
+    `SELECT COUNT(*) AS users, COALESCE(SUM(json_array_length(groups)), 0) AS memberships
+     FROM cached_users WHERE connector = ? AND absent_since IS NULL`,
   );
   const upsertUser = db.prepare<
     [string, string, string | null, string | null, string, string, string, CacheOrigin, string | null]
@@ -100,6 +106,13 @@ export function createDirectoryCacheQueries(db: Database): DirectoryCacheQueries
       upsertGroup.run(g.connector, g.id, g.name, g.fetchedAt);
     }
   });
+  // One read transaction: the users come from one state of the cache.
+  const readUsers = db.transaction((connector: string, subjects: readonly string[]) =>
+    subjects.flatMap((subject) => {
+      const row = selectUser.get(connector, subject);
+      return row === undefined ? [] : [fromRow(row)];
+    }),
+  );
   const dropGroups = db.transaction((connector: string, ids: string[]) => {
     for (const id of ids) deleteGroup.run(connector, id);
   });
@@ -122,6 +135,8 @@ export function createDirectoryCacheQueries(db: Database): DirectoryCacheQueries
       };
       return selectUsers.all(connector).map((row) => fromRow(row, intern));
     },
+    getUsers: (connector, subjects) => readUsers.deferred(connector, subjects),
+    countMemberships: (connector) => countPresent.get(connector)!,
     putGroups: (groups) => writeGroups.immediate(groups),
     replaceGroups: (connector, groups) => swapGroups.immediate(connector, groups),
     deleteGroups: (connector, ids) => dropGroups.immediate(connector, ids),

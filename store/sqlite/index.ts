@@ -95,6 +95,8 @@ function createSqliteStore(db: Database.Database, path: string, checkpointer: Ch
     putCachedUser: async (user) => cache.putUser(user),
     putCachedUsers: async (users) => cache.putUsers(users),
     listCachedUsers: async (connector) => cache.listUsers(connector),
+    getCachedUsers: async (connector, subjects) => cache.getUsers(connector, subjects),
+    countCachedMemberships: async (connector) => cache.countMemberships(connector),
     putCachedGroups: async (groups) => cache.putGroups(groups),
     replaceCachedGroups: async (connector, groups) => cache.replaceGroups(connector, groups),
     deleteCachedGroups: async (connector, ids) => cache.deleteGroups(connector, ids),

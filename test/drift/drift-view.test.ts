@@ -141,7 +141,46 @@ describe('the drift view', () => {
     expect(second.items.find((i) => i.kind === 'stale' && i.user?.id === 'u-ada')?.detail).toMatch(/IdP unreachable/);
   });
 
-  it('rebuilds after a write it cannot fold in (organizations, the cache) and after another process wrote', async () => {
+  it('folds in what a pre-warm run writes: cache entries, the group list, sync states and the connector state', async () => {
+    await drift.report();
+    const before = accountReads;
+    const LATER = '2025-06-01T11:59:30.000Z';
+
+    // An incremental run: a few entries change, one appears, one goes absent, a group is new.
+    await store.putCachedUsers([
+      cached('ada', ['admins', 'ops'], { fetchedAt: LATER }),
+      cached('bob', ['ops', 'Sre'], { fetchedAt: LATER }),
+      cached('dee', [], { fetchedAt: LATER, absentSince: LATER }),
+      cached('hal', ['devs', 'platform'], { fetchedAt: LATER }),
+    ]);
+    await store.putCachedGroups([{ connector: 'idp', id: 'platform', name: 'platform', fetchedAt: LATER }]);
+    await store.deleteCachedGroups('idp', ['sre']);
+    await store.putSyncStates([
+      {
+        userId: 'u-bob',
+        connector: 'idp',
+        subject: 'bob',
+        appliedGroups: [],
+        lastLoginAt: AT,
+        lastReconciledAt: AT,
+        lastSeenByPrewarmAt: LATER,
+        pendingAdd: [],
+        pendingRemove: [],
+        status: 'stale',
+        lastError: null,
+      },
+    ]);
+    await store.putConnectorState({ connector: 'idp', cursor: 'c2', lastCompleteRunAt: LATER, lastRunId: 'r2' });
+
+    const report = await drift.report();
+    expect(accountReads).toBe(before); // folded in, not rebuilt
+    expect(report).toEqual(await fromScratch());
+    expect(report.items.some((i) => i.kind === 'unmatched_idp_group' && i.idpGroup === 'Sre')).toBe(true);
+    expect(report.items.some((i) => i.kind === 'pending_add' && i.user?.id === 'u-ada' && i.group === 'ops')).toBe(true);
+    expect(report.items.some((i) => i.kind === 'unmatched_idp_group' && i.idpGroup === 'platform')).toBe(true);
+  });
+
+  it('rebuilds after a write it cannot fold in (organizations, a cache entry changing hands, a full run) and after another process wrote', async () => {
     await drift.report();
     const reads = () => accountReads;
 
@@ -150,9 +189,20 @@ describe('the drift view', () => {
     expect(await drift.report()).toEqual(await fromScratch());
     expect(reads()).toBeGreaterThan(before);
 
+    // gus's entry now has u-ada's email: by linkByEmail it changes hands from nobody to u-ada.
     before = reads();
-    await store.putCachedUser(cached('bob', ['ops', 'devs'], { origin: 'live' }));
+    await store.putCachedUser(cached('gus', ['admins'], { email: 'ada@example.com' }));
     expect(await drift.report()).toEqual(await fromScratch());
+    expect(reads()).toBeGreaterThan(before);
+
+    // More entries than a report folds in: a full run's worth.
+    const view = createDriftView({ store: backend, connectorIds: ['idp'], settingsFor: () => SETTINGS, maxPendingCacheEntries: 3 });
+    const observed = observeWrites(backend, view);
+    const service = createDriftService({ store: observed, view, connectorIds: ['idp'], clock: () => NOW });
+    await service.report();
+    before = reads();
+    await observed.putCachedUsers(['ada', 'bob', 'cy', 'dee'].map((subject) => cached(subject, ['devs'])));
+    expect(await service.report()).toEqual(await fromScratch());
     expect(reads()).toBeGreaterThan(before);
 
     // Another connection to the same file (another jitsync process): the view cannot see the write, only the token.
@@ -183,8 +233,14 @@ describe('the drift view', () => {
       for (let i = 0; i < 12; i++) {
         const id = ['u-ada', 'u-bob', 'u-eve', 'u-old'][Math.floor(random() * 4)]!;
         await observed.updateAccount(id, () => ({ change: { memberships: options.filter(() => random() < 0.5) }, result: null }), AT);
+        // And pre-warm rewriting entries, as an incremental run does.
+        const subject = ['ada', 'bob', 'cy', 'eve', 'new'][Math.floor(random() * 5)]!;
+        const absent = random() < 0.2 ? AT : null;
+        await observed.putCachedUsers([cached(subject, GROUPS.filter(() => random() < 0.4), { absentSince: absent })]);
       }
+      const before = accountReads;
       expect(await service.report()).toEqual(await fromScratch());
+      expect(accountReads).toBe(before);
     }
   });
 });

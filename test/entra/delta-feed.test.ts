@@ -28,19 +28,39 @@ describe('entra connector: delta feed', () => {
     // The initial round walked every page (7 groups, 3 per page) to its deltaLink.
     expect(fake.graphCalls('/v1.0/groups/delta')).toHaveLength(3);
     expect(options.stats.pages).toBe(3);
-    expect(cursor).toMatch(new RegExp(`^${fake.baseUrl}/v1.0/groups/delta\\?\\$deltatoken=`));
 
     fake.directory.addMember(groups[4]!.id, users[1]!.id);
+    fake.directory.removeMember(groups[2]!.id, users[2]!.id);
     const first = await started.connector.changedGroups(cursor, callOptions());
 
-    // Membership changes come without displayName: the connector still reports the name.
-    expect(first.changed).toEqual([{ id: groups[4]!.id, name: 'group-4' }]);
-    expect(fake.graphCalls('/v1.0/directoryObjects/getByIds')).toHaveLength(1);
+    // Flat groups: the member changes themselves, nothing to re-list. Membership changes come
+    // without displayName: the name comes from the cursor, with no call.
+    expect(first.changed).toEqual([]);
+    expect(first.memberChanges).toEqual([
+      { group: { id: groups[4]!.id, name: 'group-4' }, added: [users[1]!.id], removed: [] },
+      { group: { id: groups[2]!.id, name: 'group-2' }, added: [], removed: [users[2]!.id] },
+    ]);
+    expect(fake.graphCalls('/v1.0/directoryObjects/getByIds')).toHaveLength(0);
     expect(first.deleted).toEqual([]);
     expect(first.cursor).not.toBe(cursor);
 
     const quiet = await started.connector.changedGroups(first.cursor, callOptions());
-    expect(quiet).toMatchObject({ changed: [], deleted: [] });
+    expect(quiet).toMatchObject({ changed: [], memberChanges: [], deleted: [] });
+  });
+
+  test('describeUsers gives the users behind added subjects, in one getByIds call per 1,000', async () => {
+    const started = await startEntra();
+    fake = started.fake;
+    const { users } = seedFlat(fake, 1);
+    const ids = [users[0]!.id, users[3]!.id, 'no-such-user'];
+
+    const described = await started.connector.describeUsers(ids, callOptions());
+
+    expect(described).toEqual([
+      { subject: users[0]!.id, email: 'u0@example.com', name: 'u0' },
+      { subject: users[3]!.id, email: 'u3@example.com', name: 'u3' },
+    ]);
+    expect(fake.graphCalls('/v1.0/directoryObjects/getByIds')).toHaveLength(1);
   });
 
   test('renamed and created groups come with their new names', async () => {
@@ -71,8 +91,10 @@ describe('entra connector: delta feed', () => {
 
     // 10 member changes at 3 per object = 4 objects for group-0, plus 1 for the rename: 3 pages.
     expect(fake.graphCalls('/v1.0/groups/delta')).toHaveLength(3);
-    expect(result.changed).toHaveLength(2);
-    expect(names(result.changed)).toEqual(['group-0', 'renamed']);
+    expect(result.memberChanges).toHaveLength(1);
+    expect(result.memberChanges?.[0]?.added).toEqual(newcomers.map((u) => u.id));
+    // A renamed group is re-listed: every holder gets the new name.
+    expect(result.changed).toEqual([{ id: groups[1]!.id, name: 'renamed' }]);
   });
 
   test('deleted groups come back as deleted ids, soft or permanent; their parents as changed', async () => {
@@ -97,13 +119,48 @@ describe('entra connector: delta feed', () => {
     const sre = fake.directory.addGroup({ displayName: 'SRE' });
     const platform = fake.directory.addGroup({ displayName: 'Platform', members: [sre.id] });
     fake.directory.addGroup({ displayName: 'Engineering', members: [platform.id] });
-    fake.directory.addGroup({ displayName: 'Unrelated' });
+    const unrelated = fake.directory.addGroup({ displayName: 'Unrelated' });
     const cursor = await started.connector.startCursor(callOptions());
+    fake.server.resetLog();
 
     fake.directory.addMember(sre.id, user.id);
+    fake.directory.addMember(unrelated.id, user.id);
     const result = await started.connector.changedGroups(cursor, callOptions());
 
     expect(names(result.changed)).toEqual(['Engineering', 'Platform', 'SRE']);
+    expect(result.memberChanges).toEqual([{ group: { id: unrelated.id, name: 'Unrelated' }, added: [user.id], removed: [] }]);
+    // The nesting comes from the cursor: no transitiveMemberOf call.
+    expect(fake.server.count()).toBe(1);
+  });
+
+  test('a group put into another, or taken out, re-lists the parent and every group above it', async () => {
+    const started = await startEntra();
+    fake = started.fake;
+    const user = fake.directory.addUser({ userPrincipalName: 'x@example.com' });
+    const team = fake.directory.addGroup({ displayName: 'Team', members: [user.id] });
+    const department = fake.directory.addGroup({ displayName: 'Department' });
+    fake.directory.addGroup({ displayName: 'Company', members: [department.id] });
+    const cursor = await started.connector.startCursor(callOptions());
+
+    fake.directory.addMember(department.id, team.id);
+    const joined = await started.connector.changedGroups(cursor, callOptions());
+    expect(names(joined.changed)).toEqual(['Company', 'Department']);
+
+    // Team is nested now: a direct change in it re-lists it and its ancestors.
+    fake.directory.addMember(team.id, fake.directory.addUser({ userPrincipalName: 'y@example.com' }).id);
+    const nested = await started.connector.changedGroups(joined.cursor, callOptions());
+    expect(names(nested.changed)).toEqual(['Company', 'Department', 'Team']);
+    expect(nested.memberChanges).toEqual([]);
+
+    fake.directory.removeMember(department.id, team.id);
+    const left = await started.connector.changedGroups(nested.cursor, callOptions());
+    expect(names(left.changed)).toEqual(['Company', 'Department']);
+
+    // Flat again: member changes apply directly.
+    fake.directory.removeMember(team.id, user.id);
+    const flat = await started.connector.changedGroups(left.cursor, callOptions());
+    expect(flat.changed).toEqual([]);
+    expect(flat.memberChanges).toEqual([{ group: { id: team.id, name: 'Team' }, added: [], removed: [user.id] }]);
   });
 
   test('an expired delta token (410 Gone) is cursor_expired', async () => {
@@ -119,16 +176,17 @@ describe('entra connector: delta feed', () => {
     expect(error).toMatchObject({ kind: 'cursor_expired' });
   });
 
-  test('a cursor that is not this tenant deltaLink is refused without a request', async () => {
+  test('a cursor of another tenant, or of another shape, is refused without a request', async () => {
     const started = await startEntra();
     fake = started.fake;
     fake.server.resetLog();
+    const foreign = JSON.stringify({ v: 1, deltaLink: 'https://evil.example.com/v1.0/groups/delta?$deltatoken=x', groups: {} });
+    // A bare deltaLink, as cursors were before they carried the groups: a full resync rebuilds it.
+    const bare = `${fake.baseUrl}/v1.0/groups/delta?$deltatoken=x`;
 
-    const error = await started.connector
-      .changedGroups('https://evil.example.com/v1.0/groups/delta?$deltatoken=x', callOptions())
-      .catch((e: unknown) => e);
-
-    expect(error).toMatchObject({ kind: 'cursor_expired' });
+    for (const cursor of [foreign, bare, '{"v":1}']) {
+      await expect(started.connector.changedGroups(cursor, callOptions())).rejects.toMatchObject({ kind: 'cursor_expired' });
+    }
     expect(fake.server.count()).toBe(0);
   });
 });

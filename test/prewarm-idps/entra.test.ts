@@ -172,6 +172,72 @@ describe('pre-warm from Microsoft Entra ID', () => {
     expect(fake.server.requests).toHaveLength(0);
   });
 
+  it('an incremental run applies member changes of flat groups as they are, re-listing nothing', async () => {
+    fake = await startFake();
+    // 12 teams: 16 memberships, so that one removal stays within the removal guard.
+    const { users, groups } = seed(fake, 12);
+    workspace = writeConfig({ connector: entraEntry(fake), organizations: ORGANIZATIONS });
+    daemon = await startDaemon(workspace.configPath);
+    const { store, prewarm } = daemon.daemon;
+    expect((await prewarm.run('entra')).state).toBe('succeeded');
+    const team = (i: number) => fake!.directory.listGroups().find((g) => g.displayName === `team-${i}`)!;
+    const carolBefore = await store.getCachedUser('entra', users.carol.id);
+
+    fake.directory.addMember(groups.ops.id, users.alice.id);
+    fake.directory.removeMember(team(1).id, users.dave.id);
+    const eve = fake.directory.addUser({ userPrincipalName: 'eve@example.com', displayName: 'Eve Example' });
+    fake.directory.addMember(team(2).id, eve.id);
+    fake.server.resetLog();
+    const run = await prewarm.run('entra');
+
+    expect(run).toMatchObject({ state: 'succeeded', mode: 'incremental' });
+    expect(graphPaths(fake, /\/transitiveMembers$/)).toHaveLength(0);
+    // One delta page, and one getByIds for eve, whom the cache did not know.
+    expect(graphPaths(fake, /\/groups\/delta$/)).toHaveLength(1);
+    expect(graphPaths(fake, /\/directoryObjects\/getByIds$/)).toHaveLength(1);
+    expect(run.figures.apiCalls).toBe(2);
+    expect(run.details.membershipsRemoved).toBe(1);
+    expect(await store.getCachedUser('entra', users.alice.id)).toMatchObject({ groups: ['ops', 'platform'], nestedGroups: [] });
+    const dave = await store.getCachedUser('entra', users.dave.id);
+    expect(dave?.groups).toHaveLength(11);
+    expect(dave?.groups).not.toContain('team-1');
+    expect(await store.getCachedUser('entra', eve.id)).toMatchObject({
+      email: 'eve@example.com',
+      name: 'Eve Example',
+      groups: ['team-2'],
+      origin: 'prewarm',
+      absentSince: null,
+    });
+    // carol, whose groups come through nesting, is untouched.
+    expect(await store.getCachedUser('entra', users.carol.id)).toEqual(carolBefore);
+
+    fake.server.resetLog();
+    const alice = await daemon.login({ connector: 'entra', subject: users.alice.id, email: 'alice@example.com' });
+    expect(alice.body.groups).toMatchObject({ source: 'cache' });
+    expect(sortedMemberships(alice.body.memberships)).toEqual(expectedMemberships(ORGANIZATIONS, ['ops', 'platform']));
+    expect(fake.server.requests).toHaveLength(0);
+  });
+
+  it('member removals past the removal guard stop an incremental run until confirmed', async () => {
+    fake = await startFake();
+    const { users, groups } = seed(fake);
+    workspace = writeConfig({ connector: entraEntry(fake), organizations: ORGANIZATIONS });
+    daemon = await startDaemon(workspace.configPath);
+    const { store, prewarm } = daemon.daemon;
+    expect((await prewarm.run('entra')).state).toBe('succeeded');
+
+    // 1 of 4 memberships (25%) is past the default 10%.
+    fake.directory.removeMember(groups.ops.id, users.bob.id);
+    const guarded = await prewarm.run('entra');
+    expect(guarded).toMatchObject({ state: 'guarded', mode: 'incremental' });
+    expect(guarded.details.guard).toMatchObject({ share: 0.25 });
+    expect(await store.getCachedUser('entra', users.bob.id)).toMatchObject({ groups: ['ops'] });
+
+    const confirmed = await prewarm.run('entra', { confirmRemovals: true });
+    expect(confirmed).toMatchObject({ state: 'succeeded', mode: 'incremental' });
+    expect(await store.getCachedUser('entra', users.bob.id)).toMatchObject({ groups: [] });
+  });
+
   it('when Graph expires the delta token, the next run falls back to a full snapshot and succeeds', async () => {
     fake = await startFake();
     const { users, groups } = seed(fake, 5);

@@ -570,6 +570,28 @@ export function describeStoreContract(label: string, open: () => Promise<Store>)
         expect(await store.getCachedUser('okta-prod', '00u04999')).toEqual(users[4999]);
       });
 
+      it('reads users by subject in bulk, and counts the present users and their memberships', async () => {
+        const users = Array.from({ length: 2500 }, (_, i) =>
+          cachedUser('okta-prod', `00u${String(i).padStart(5, '0')}`, { groups: i % 2 === 0 ? ['A', 'B'] : ['A'], nestedGroups: [] }),
+        );
+        await store.putCachedUsers([
+          ...users,
+          cachedUser('okta-prod', 'gone', { groups: ['A', 'B', 'C'], absentSince: T1 }),
+          cachedUser('entra', '00u00001', { groups: ['X', 'Y', 'Z'] }),
+        ]);
+
+        // Past one bulk chunk (1,000), with unknown subjects and a subject of another connector.
+        const wanted = ['00u00001', '00u02499', 'nobody', ...users.slice(1000, 2200).map((u) => u.subject)];
+        const read = await store.getCachedUsers('okta-prod', wanted);
+        expect(read.map((u) => u.subject).sort()).toEqual(wanted.filter((s) => s !== 'nobody').sort());
+        expect(read.find((u) => u.subject === '00u00001')).toEqual(users[1]);
+        expect(await store.getCachedUsers('okta-prod', [])).toEqual([]);
+
+        expect(await store.countCachedMemberships('okta-prod')).toEqual({ users: 2500, memberships: 3750 });
+        expect(await store.countCachedMemberships('entra')).toEqual({ users: 1, memberships: 3 });
+        expect(await store.countCachedMemberships('gitlab')).toEqual({ users: 0, memberships: 0 });
+      });
+
       it('stores groups per connector and replaces them on the next put', async () => {
         await store.putCachedGroups([
           { connector: 'okta-prod', id: 'g1', name: 'Engineering', fetchedAt: T0 },
