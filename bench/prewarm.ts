@@ -167,7 +167,7 @@ export async function benchPrewarmOkta(shape: PrewarmShape): Promise<PrewarmBenc
     shape.log(`  okta: seeding the fake (${shape.users} users x ${shape.groups} groups)…`);
     const info = await fake.call<{ url: string; token: string; seedSeconds: number }>('start', { users: shape.users, groups: shape.groups });
     const sizes = { groupsPage: 200, membersPage: 1000, usersPage: 200 };
-    const connector = `  - { id: okta, type: okta, orgUrl: "${info.url}", token: ${info.token}, pageSize: ${sizes.groupsPage}, membersPageSize: ${sizes.membersPage}, timeoutMs: 120000 }`;
+    const connector = `  - { id: okta, type: okta, orgUrl: "${info.url}", token: ${info.token}, pageSize: ${sizes.groupsPage}, membersPageSize: ${sizes.membersPage}, membershipEvents: true, timeoutMs: 120000 }`;
     return await benchIdp('okta', shape, fake, info, connector, {}, sizes);
   } finally {
     await fake.call('stop').catch(() => undefined);

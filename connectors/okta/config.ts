@@ -33,6 +33,11 @@ export const oktaConfigSchema = connectorBaseSchema
     pageSize: z.number().int().min(1).max(200).default(200),
     /** Members per page of `/groups/{id}/users`; Okta's default and our ceiling is 1000. */
     membersPageSize: z.number().int().min(1).max(1000).default(1000),
+    /**
+     * Incremental runs read membership changes from the System Log (the token's admin must be
+     * able to read it) instead of re-listing every changed group's members.
+     */
+    membershipEvents: z.boolean().default(false),
   })
   .strict();
 

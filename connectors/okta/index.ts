@@ -10,21 +10,24 @@ import {
   type IdpGroup,
   type IdpUser,
   type IdpUserGroups,
+  type FeedChanges,
   type IncrementalFeed,
+  type MemberChanges,
   type UserListing,
 } from '../types.js';
 import { createHermeticClient } from './client.js';
 import { oktaConfigSchema, type OktaConnectorConfig } from './config.js';
 import { httpStatusOf, toConnectorError } from './errors.js';
 import type { OktaCall } from './executor.js';
-import { oktaGroupSchema, oktaUserSchema, type OktaGroupModel, type OktaUserModel } from './schemas.js';
+import { oktaGroupSchema, oktaLogEventSchema, oktaUserSchema, type OktaGroupModel, type OktaUserModel } from './schemas.js';
 
 export { oktaConfigSchema, type OktaConnectorConfig } from './config.js';
 
 /**
  * Okta through `@okta/okta-sdk-nodejs`: groups (named by `profile.name`), their members, one
  * user's groups, and an incremental feed on `lastUpdated`/`lastMembershipUpdated`. Okta groups
- * are flat, so nothing is ever nested.
+ * are flat, so nothing is ever nested. With `membershipEvents`, the feed also reads the System
+ * Log's membership events, so that a group whose only change is its members is not re-listed.
  *
  * Abort and timeouts: the SDK's methods take no AbortSignal, so each SDK call runs inside an
  * `OktaCall` the executor reads, which gives every HTTP request the caller's signal plus
@@ -42,6 +45,9 @@ const CURSOR_MARGIN_MS = 60_000;
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 /** `GET /api/v1/users` (search included): Okta's default and maximum page size. */
 const USERS_LIMIT = 200;
+/** `GET /api/v1/logs`: the maximum page size. */
+const LOGS_LIMIT = 1000;
+const MEMBERSHIP_EVENTS = 'eventType eq "group.user_membership.add" or eventType eq "group.user_membership.remove"';
 
 export const oktaConnector: ConnectorDefinition<OktaConnectorConfig> = {
   type: 'okta',
@@ -54,7 +60,9 @@ interface SdkCollection {
   getNextPage(): Promise<unknown[]>;
 }
 
-export function createOktaConnector(config: OktaConnectorConfig): Connector & IncrementalFeed & UserListing {
+export function createOktaConnector(
+  config: OktaConnectorConfig,
+): Connector & IncrementalFeed & Required<Pick<IncrementalFeed, 'describeUsers'>> & UserListing {
   const calls = new AsyncLocalStorage<OktaCall>();
   const client = createHermeticClient(config, calls);
   const policy = { maxRetries: config.maxRetries };
@@ -145,6 +153,31 @@ export function createOktaConnector(config: OktaConnectorConfig): Connector & In
     return matches.find((u) => u.profile.login.toLowerCase() === email.toLowerCase()) ?? null;
   }
 
+  /**
+   * Membership events published in [since, until), oldest first, folded per group into the last
+   * word on each user: added (true) or removed (false).
+   */
+  async function membershipEvents(call: OktaCall, options: CallOptions, since: string, until: string) {
+    const byGroup = new Map<string, Map<string, boolean>>();
+    for await (const page of pages(
+      call,
+      options,
+      () => client.systemLogApi.listLogEvents({ since, until, filter: MEMBERSHIP_EVENTS, sortOrder: 'ASCENDING', limit: LOGS_LIMIT }),
+      oktaLogEventSchema,
+    )) {
+      for (const event of page) {
+        if (event.outcome?.result !== 'SUCCESS') continue;
+        const user = event.target?.find((t) => t.type === 'User');
+        const group = event.target?.find((t) => t.type === 'UserGroup');
+        if (!user || !group) continue;
+        let members = byGroup.get(group.id);
+        if (!members) byGroup.set(group.id, (members = new Map()));
+        members.set(user.id, event.eventType === 'group.user_membership.add');
+      }
+    }
+    return byGroup;
+  }
+
   function cursorAfter(call: OktaCall): string {
     const serverTime = call.earliestServerTime ?? Date.now();
     return new Date(serverTime - CURSOR_MARGIN_MS).toISOString();
@@ -224,15 +257,49 @@ export function createOktaConnector(config: OktaConnectorConfig): Connector & In
         throw new ConnectorError('cursor_expired', config.id, `"${cursor}" is not a cursor this connector issued`);
       }
       const call = newCall(options);
-      const since = `lastUpdated gt ${quote(cursor)} or lastMembershipUpdated gt ${quote(cursor)}`;
+      const changedSince = `lastUpdated gt ${quote(cursor)} or lastMembershipUpdated gt ${quote(cursor)}`;
       const types = typeFilter(config.groupTypes);
-      const filter = types ? `(${types}) and (${since})` : since;
-      const changed: IdpGroup[] = [];
-      for await (const page of groupsPages(call, options, filter)) changed.push(...page.map(toIdpGroup));
+      const filter = types ? `(${types}) and (${changedSince})` : changedSince;
+      const groups: OktaGroupModel[] = [];
+      for await (const page of groupsPages(call, options, filter)) groups.push(...page);
       // Deleted groups match no filter, and seeing them needs either the previous id list (which
-      // the cache has, not us) or the System Log (`group.lifecycle.delete`, another scope). The
-      // next full run drops them; until then their cached members stay, which is the safe side.
-      return { changed, deleted: [], cursor: cursorAfter(call) };
+      // the cache has, not us) or the System Log (`group.lifecycle.delete`). The next full run
+      // drops them; until then their cached members stay, which is the safe side.
+      const next = cursorAfter(call);
+      if (!config.membershipEvents) return { changed: groups.map(toIdpGroup), deleted: [], cursor: next };
+
+      // Events up to the group list's own time (`Date` is to the second, hence the second added).
+      // The next run's window starts CURSOR_MARGIN_MS earlier, so events near the edge are read
+      // twice (replaying them in order gives the same result) and none is skipped.
+      const until = new Date((call.earliestServerTime ?? Date.now()) + 1_000).toISOString();
+      const events = await membershipEvents(call, options, cursor, until);
+      const since = Date.parse(cursor);
+      const result: FeedChanges = { changed: [], memberChanges: [], deleted: [], cursor: next };
+      for (const group of groups) {
+        const members = events.get(group.id);
+        // Created or renamed since the cursor, or changed with no event in the log yet: re-listed.
+        if (!members || (group.lastUpdated ?? Number.POSITIVE_INFINITY) > since) {
+          result.changed.push(toIdpGroup(group));
+          continue;
+        }
+        const change: MemberChanges = { group: toIdpGroup(group), added: [], removed: [] };
+        for (const [user, present] of members) (present ? change.added : change.removed).push(user);
+        result.memberChanges!.push(change);
+      }
+      return result;
+    },
+
+    async describeUsers(subjects, options) {
+      const call = newCall(options);
+      const users: IdpUser[] = [];
+      for (const subject of subjects) {
+        try {
+          users.push(toIdpUser(parse(oktaUserSchema, await request(call, options, () => client.userApi.getUser({ userId: subject })))));
+        } catch (error) {
+          if (!isNotFound(error)) throw error; // deleted since the event: the next full run marks it
+        }
+      }
+      return users;
     },
   };
 }

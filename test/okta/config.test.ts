@@ -11,6 +11,7 @@ describe('Okta connector config', () => {
       maxRetries: 4,
       pageSize: 200,
       membersPageSize: 1000,
+      membershipEvents: false,
     });
     expect(oktaConnector.type).toBe('okta');
   });

@@ -13,7 +13,7 @@ export async function startFakeOkta(options: FakeOktaOptions = {}): Promise<Fake
 export function oktaConnectorFor(
   fake: FakeOkta,
   overrides: Record<string, unknown> = {},
-): Connector & IncrementalFeed & UserListing {
+): ReturnType<typeof createOktaConnector> {
   const config = oktaConfigSchema.parse({
     id: 'okta-test',
     type: 'okta',

@@ -77,3 +77,76 @@ describe('Okta incremental feed (lastMembershipUpdated / lastUpdated filter)', (
     expect(fake.apiCalls()).toBe(0);
   });
 });
+
+describe('Okta incremental feed with membership events (System Log)', () => {
+  let fake: FakeOkta | undefined;
+  afterEach(() => fake?.stop());
+
+  it('gives the member changes of groups whose only change is their members, from one log query', async () => {
+    const { directory, users, groups } = seededOrg();
+    fake = await startFakeOkta({ directory });
+    const connector = oktaConnectorFor(fake, { membershipEvents: true });
+    const cursor = await connector.startCursor(callOptions());
+
+    directory.addMember(groups[7]!.id, users[0]!.id);
+    directory.addMember(groups[7]!.id, users[1]!.id);
+    directory.removeMember(groups[7]!.id, users[1]!.id); // the last word wins
+    directory.removeMember(groups[3]!.id, users[3]!.id);
+    directory.renameGroup(groups[12]!.id, 'team-twelve');
+    directory.addMember(groups[12]!.id, users[2]!.id);
+    const created = directory.addGroup({ name: 'brand-new' });
+    directory.addMember(created.id, users[4]!.id);
+    fake.server.resetLog();
+    const stats = newStats();
+    const result = await connector.changedGroups(cursor, callOptions(stats));
+
+    // Renamed and created groups are re-listed; the others' member changes come as they are.
+    expect(result.changed).toEqual([
+      { id: groups[12]!.id, name: 'team-twelve' },
+      { id: created.id, name: 'brand-new' },
+    ]);
+    expect(result.memberChanges).toEqual([
+      { group: { id: groups[3]!.id, name: 'team-3' }, added: [], removed: [users[3]!.id] },
+      { group: { id: groups[7]!.id, name: 'team-7' }, added: [users[0]!.id], removed: [users[1]!.id] },
+    ]);
+    expect(stats).toMatchObject({ apiCalls: 2, pages: 2 });
+    const logQuery = fake.server.requests.find((r) => r.path === '/api/v1/logs')!.query;
+    expect(logQuery.get('since')).toBe(cursor);
+    expect(logQuery.get('filter')).toBe('eventType eq "group.user_membership.add" or eventType eq "group.user_membership.remove"');
+  });
+
+  it('re-lists a group whose change the log does not show yet', async () => {
+    const { directory, users, groups } = seededOrg();
+    fake = await startFakeOkta({ directory });
+    const connector = oktaConnectorFor(fake, { membershipEvents: true });
+    const cursor = await connector.startCursor(callOptions());
+
+    directory.addMember(groups[5]!.id, users[9]!.id);
+    directory.events.length = 0; // the System Log lags behind the group's lastMembershipUpdated
+    const result = await connector.changedGroups(cursor, callOptions());
+
+    expect(result.changed).toEqual([{ id: groups[5]!.id, name: 'team-5' }]);
+    expect(result.memberChanges).toEqual([]);
+  });
+
+  it('pages through the log, and describes users new to the cache', async () => {
+    const { directory, users, groups } = seededOrg();
+    fake = await startFakeOkta({ directory });
+    const connector = oktaConnectorFor(fake, { membershipEvents: true });
+    const cursor = await connector.startCursor(callOptions());
+    const newcomers = Array.from({ length: 1500 }, (_, i) => directory.addUser({ login: `n${i}@example.com`, firstName: 'New', lastName: String(i) }));
+    for (const user of newcomers) directory.addMember(groups[0]!.id, user.id);
+
+    const stats = newStats();
+    const result = await connector.changedGroups(cursor, callOptions(stats));
+    expect(result.memberChanges?.[0]?.added).toHaveLength(1500);
+    expect(stats.pages).toBe(3); // one group page, two log pages of up to 1,000
+
+    const described = await connector.describeUsers([newcomers[0]!.id, 'no-such-user', users[1]!.id], callOptions());
+    expect(described).toEqual([
+      { subject: newcomers[0]!.id, email: 'n0@example.com', name: 'New 0' },
+      { subject: users[1]!.id, email: 'u1@example.com', name: null },
+    ]);
+  });
+});
+

@@ -236,12 +236,18 @@ describe('pre-warm from Okta under faults', () => {
   });
 });
 
+/** `userCount` users dealt round-robin into `groupCount` teams, one team each. */
+function teams(userCount: number, groupCount: number) {
+  const directory = new OktaDirectory();
+  const users = Array.from({ length: userCount }, (_, i) => directory.addUser({ login: `u${i}@example.com`, at: SEEDED_AT }));
+  const groups = Array.from({ length: groupCount }, (_, i) => directory.addGroup({ name: `team-${i}`, at: SEEDED_AT }));
+  for (const [i, user] of users.entries()) directory.addMember(groups[i % groupCount]!.id, user.id, SEEDED_AT);
+  return { directory, users, groups };
+}
+
 describe('incremental pre-warm from Okta', () => {
   it('a second run re-lists only the changed group and updates only its users', async () => {
-    const directory = new OktaDirectory();
-    const users = Array.from({ length: 20 }, (_, i) => directory.addUser({ login: `u${i}@example.com`, at: SEEDED_AT }));
-    const groups = Array.from({ length: 30 }, (_, i) => directory.addGroup({ name: `team-${i}`, at: SEEDED_AT }));
-    for (const [i, user] of users.entries()) directory.addMember(groups[i % 30]!.id, user.id, SEEDED_AT);
+    const { directory, users, groups } = teams(20, 30);
     fake = await startFakeOkta({ directory });
     workspace = writeConfig({ connector: oktaEntry(fake), organizations: ORGANIZATIONS });
     const { daemon } = await start(workspace.configPath);
@@ -268,12 +274,40 @@ describe('incremental pre-warm from Okta', () => {
   });
 });
 
+describe('incremental pre-warm from Okta with membership events', () => {
+  it('applies membership events as they are: no group re-listed, a newcomer looked up once', async () => {
+    const { directory, users, groups } = teams(40, 30);
+    fake = await startFakeOkta({ directory });
+    workspace = writeConfig({ connector: oktaEntry(fake, { membershipEvents: true }), organizations: ORGANIZATIONS });
+    const { daemon } = await start(workspace.configPath);
+    const store = daemon.store;
+    expect(await daemon.prewarm.run('okta')).toMatchObject({ state: 'succeeded', mode: 'full' });
+    const untouchedBefore = await store.getCachedUser('okta', users[5]!.id);
+
+    directory.addMember(groups[7]!.id, users[0]!.id);
+    directory.removeMember(groups[2]!.id, users[32]!.id);
+    const newcomer = directory.addUser({ login: 'new@example.com', firstName: 'Nia', lastName: 'New' });
+    directory.addMember(groups[7]!.id, newcomer.id);
+    fake.server.resetLog();
+    const incremental = await daemon.prewarm.run('okta');
+
+    expect(incremental).toMatchObject({ state: 'succeeded', mode: 'incremental', details: { membershipsRemoved: 1 } });
+    expect(await store.getCachedUser('okta', users[0]!.id)).toMatchObject({ groups: ['team-0', 'team-7'] });
+    expect(await store.getCachedUser('okta', users[32]!.id)).toMatchObject({ groups: [] });
+    expect(await store.getCachedUser('okta', newcomer.id)).toMatchObject({ email: 'new@example.com', name: 'Nia New', groups: ['team-7'] });
+    expect(await store.getCachedUser('okta', users[5]!.id)).toEqual(untouchedBefore);
+    // The changed-groups query, one page of events, the newcomer: no member list.
+    expect(fake.apiCalls(onGroupsList)).toBe(1);
+    expect(fake.apiCalls(onMembersLists)).toBe(0);
+    expect(fake.apiCalls((r) => r.path === '/api/v1/logs')).toBe(1);
+    expect(fake.apiCalls((r) => r.path === `/api/v1/users/${newcomer.id}`)).toBe(1);
+    expect(incremental.figures.apiCalls).toBe(3);
+  });
+});
+
 describe('incremental pre-warm from Okta: a user who comes back', () => {
   it('a user marked absent who is reactivated and joins a group is present again after the incremental run', async () => {
-    const directory = new OktaDirectory();
-    const users = Array.from({ length: 20 }, (_, i) => directory.addUser({ login: `u${i}@example.com`, at: SEEDED_AT }));
-    const groups = Array.from({ length: 4 }, (_, i) => directory.addGroup({ name: `team-${i}`, at: SEEDED_AT }));
-    for (const [i, user] of users.entries()) directory.addMember(groups[i % 4]!.id, user.id, SEEDED_AT);
+    const { directory, users, groups } = teams(20, 4);
     fake = await startFakeOkta({ directory });
     workspace = writeConfig({ connector: oktaEntry(fake), organizations: ORGANIZATIONS });
     const daemon = await start(workspace.configPath);

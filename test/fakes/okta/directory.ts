@@ -33,6 +33,17 @@ export interface OktaUser {
   profile: { login: string; email: string; firstName: string | null; lastName: string | null };
 }
 
+/** A System Log event of a membership change (`group.user_membership.add` / `.remove`). */
+export interface LogEvent {
+  uuid: string;
+  published: string;
+  eventType: 'group.user_membership.add' | 'group.user_membership.remove';
+  outcome: { result: 'SUCCESS' };
+  target: Array<{ id: string; type: 'User' | 'UserGroup'; alternateId: string; displayName: string }>;
+  /** The fake's order, for paging. */
+  seq: number;
+}
+
 /** When seeded data claims to have last changed: well before any cursor a test takes. */
 export const SEEDED_AT = '2024-01-01T00:00:00.000Z';
 
@@ -49,6 +60,8 @@ export class OktaDirectory {
   private readonly members = new Map<string, string[]>();
   private readonly groupsOfUser = new Map<string, Set<string>>();
   private sortedGroupIds: string[] | undefined;
+  /** The System Log: membership changes stamped by the clock (backdated seeding logs nothing). */
+  readonly events: LogEvent[] = [];
   private nextGroup = 1;
   private nextUser = 1;
   readonly now: () => Date;
@@ -116,6 +129,7 @@ export class OktaDirectory {
     list.splice(index, 0, userId);
     this.groupsOfUser.get(userId)!.add(groupId);
     this.groupsById.get(groupId)!.lastMembershipUpdated = at ?? this.now().toISOString();
+    if (at === undefined) this.logMembership('group.user_membership.add', groupId, userId);
   }
 
   removeMember(groupId: string, userId: string): void {
@@ -125,6 +139,29 @@ export class OktaDirectory {
     list.splice(index, 1);
     this.groupsOfUser.get(userId)?.delete(groupId);
     this.groupsById.get(groupId)!.lastMembershipUpdated = this.now().toISOString();
+    this.logMembership('group.user_membership.remove', groupId, userId);
+  }
+
+  private logMembership(eventType: LogEvent['eventType'], groupId: string, userId: string): void {
+    const user = this.usersById.get(userId)!;
+    const group = this.groupsById.get(groupId)!;
+    const seq = this.events.length;
+    this.events.push({
+      uuid: `evt-${seq}`,
+      published: this.now().toISOString(),
+      eventType,
+      outcome: { result: 'SUCCESS' },
+      target: [
+        {
+          id: user.id,
+          type: 'User',
+          alternateId: user.profile.login,
+          displayName: [user.profile.firstName, user.profile.lastName].filter(Boolean).join(' '),
+        },
+        { id: group.id, type: 'UserGroup', alternateId: 'unknown', displayName: group.profile.name },
+      ],
+      seq,
+    });
   }
 
   renameGroup(groupId: string, name: string): void {

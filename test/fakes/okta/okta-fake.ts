@@ -1,6 +1,6 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { FakeServer, type FakeResponse, type LoggedRequest } from '../fake-server.js';
-import { OktaDirectory, type OktaGroup, type OktaUser } from './directory.js';
+import { OktaDirectory, type LogEvent, type OktaGroup, type OktaUser } from './directory.js';
 import { FilterError, parseFilter, type Attribute } from './filter.js';
 import { pageOf, PagingError, type PageLimits } from './paging.js';
 
@@ -17,6 +17,8 @@ export const GROUPS_LIMITS: PageLimits = { default: 10_000, max: 10_000 };
 export const GROUP_MEMBERS_LIMITS: PageLimits = { default: 1_000, max: 10_000 };
 export const USERS_LIMITS: PageLimits = { default: 200, max: 200 };
 export const USER_GROUPS_LIMITS: PageLimits = { default: 10_000, max: 10_000 };
+/** System Log: default 100, at most 1,000 events per page. */
+export const LOGS_LIMITS: PageLimits = { default: 100, max: 1_000 };
 
 export interface FakeOktaOptions {
   /** The API token the org accepts (`Authorization: SSWS <token>`). */
@@ -115,13 +117,15 @@ export class FakeOkta {
 
     const known =
       (collection === 'groups' && (sub === undefined || (id !== undefined && sub === 'users'))) ||
-      (collection === 'users' && (sub === undefined || (id !== undefined && sub === 'groups')));
+      (collection === 'users' && (sub === undefined || (id !== undefined && sub === 'groups'))) ||
+      (collection === 'logs' && id === undefined);
     if (!known) return notFound(answer, request.path);
     if (request.method !== 'GET') {
       return answer(405, oktaError('E0000022', 'The endpoint does not support the provided HTTP method'));
     }
 
     try {
+      if (collection === 'logs') return this.listLogs(request, answer, now);
       if (collection === 'groups') {
         if (id === undefined) return this.listGroups(request, answer);
         const group = this.directory.group(id);
@@ -157,6 +161,32 @@ export class FakeOkta {
     }
     const paged = pageOf(groups, request, GROUPS_LIMITS, this.baseUrl, byId);
     return answer(200, paged.items.map(groupJson), { link: paged.link });
+  }
+
+  /**
+   * `GET /api/v1/logs`, bounded queries only (`until` given, or now): events with `since` ≤
+   * `published` < `until`, oldest first, filtered on `eventType`. Okta keeps 90 days: an older
+   * `since` is a 400.
+   */
+  private listLogs(request: LoggedRequest, answer: Answer, now: Date): FakeResponse {
+    const unsupported = ['q'].find((p) => request.query.has(p));
+    if (unsupported) return notSupported(answer, unsupported);
+    if ((request.query.get('sortOrder') ?? 'ASCENDING') !== 'ASCENDING') return notSupported(answer, 'sortOrder');
+    const instant = (name: string, fallback: Date): number => {
+      const value = request.query.get(name);
+      const time = value === null ? fallback.getTime() : Date.parse(value);
+      if (Number.isNaN(time)) throw new PagingError(`${name}: "${value}" is not an ISO 8601 instant`);
+      return time;
+    };
+    const until = instant('until', now);
+    // Documented default: seven days before `until`.
+    const since = instant('since', new Date(until - 7 * 86_400_000));
+    if (since < now.getTime() - 90 * 86_400_000) throw new PagingError('since: older than the 90 days the System Log keeps');
+    let events = this.directory.events.filter((e) => Date.parse(e.published) >= since && Date.parse(e.published) < until);
+    const filter = request.query.get('filter');
+    if (filter !== null) events = events.filter(parseFilter(filter, LOG_FILTER_ATTRIBUTES));
+    const paged = pageOf(events, request, LOGS_LIMITS, this.baseUrl, (e) => String(e.seq).padStart(12, '0'));
+    return answer(200, paged.items.map(({ seq: _seq, ...event }) => event), { link: paged.link });
   }
 
   private listGroupUsers(group: OktaGroup, request: LoggedRequest, answer: Answer): FakeResponse {
@@ -210,6 +240,10 @@ const GROUP_FILTER_ATTRIBUTES: Record<string, Attribute<OktaGroup>> = {
     operators: ['eq', 'gt', 'ge', 'lt', 'le'],
     get: (g) => g.lastMembershipUpdated,
   },
+};
+
+const LOG_FILTER_ATTRIBUTES: Record<string, Attribute<LogEvent>> = {
+  eventType: { kind: 'string', operators: ['eq'], get: (e) => e.eventType },
 };
 
 /** Only the user searches jitsync sends: by email or login, exact (case-insensitive). */
