@@ -24,7 +24,7 @@ export interface DriftViewDeps {
 }
 
 /**
- * The drift model kept between reports. Built in full from the store once (about 10 s per 100,000
+ * The drift model kept between reports. Built in full from the store once (11–17 s per 100,000
  * users); afterwards a report costs only what was written since the previous one, which the
  * observed store reports (`WriteListener`): accounts, sync states, cache entries (an incremental
  * pre-warm run) and a connector's group list and state. A write to organizations or invitations,
