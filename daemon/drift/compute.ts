@@ -97,6 +97,21 @@ export interface DriftRecord {
 }
 
 export function buildDriftModel(input: DriftInput): DriftModel {
+  const steps = buildDriftModelSteps(input);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/** Cache entries planned (about 20 ms on 2 cores), or accounts indexed, between two yields. */
+const BUILD_STEP = 100;
+
+/**
+ * `buildDriftModel` in steps: it yields every `BUILD_STEP` records, so that a caller on the event
+ * loop can let other work (logins) run between steps of a build that takes seconds.
+ */
+export function* buildDriftModelSteps(input: DriftInput): Generator<void, DriftModel, void> {
   const model: DriftModel = {
     connectors: [],
     organizations: input.organizations,
@@ -107,9 +122,11 @@ export function buildDriftModel(input: DriftInput): DriftModel {
     organizationsByUser: new Map(),
   };
   const accountsById = new Map<string, Account>();
+  let done = 0;
   for (const account of input.accounts) {
     accountsById.set(account.user.id, account);
     indexAccount(model, account);
+    if (++done % (BUILD_STEP * 10) === 0) yield;
   }
   for (const state of input.syncStates) noteSyncState(model, state);
 
@@ -132,8 +149,12 @@ export function buildDriftModel(input: DriftInput): DriftModel {
       if (cached.email) push(cm.subjectsByEmail, cached.email.toLowerCase(), cached.subject);
       const owner = ownerOf(model, cm, cached);
       setCachedRecord(model, cm, cached, owner === null ? null : (accountsById.get(owner) ?? null));
+      if (++done % BUILD_STEP === 0) yield;
     }
-    for (const account of input.accounts) refreshUncached(cm, account);
+    for (const account of input.accounts) {
+      refreshUncached(cm, account);
+      if (++done % (BUILD_STEP * 10) === 0) yield;
+    }
     noteConnectorData(cm, data);
   }
   return model;
