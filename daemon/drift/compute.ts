@@ -69,7 +69,11 @@ export interface ConnectorModel {
   settings: ProvisioningSettings;
   orgIndex: OrganizationIndex;
   lastCompleteRunAt: string | null;
-  /** The oldest `fetchedAt` of the cache (entries and group list); null for an empty cache. */
+  /**
+   * The oldest `fetchedAt` of the cache (entries and group list) as built, lowered by later
+   * writes, never raised: rewritten old entries leave it older than the cache is until the next
+   * rebuild. `dataAsOf` stays on the safe (older) side. Null for an empty cache.
+   */
   oldestFetchedAt: string | null;
   /** The cached group list's names. */
   groupNames: readonly string[];
