@@ -48,10 +48,12 @@ describe('sqlite store', () => {
     for (let i = 0; i < 500; i++) {
       await store.appendAudit({ at: T0, actor: 'test', action: 'account.created', userId: `u${i}`, details: { pad: 'x'.repeat(2_000) } });
     }
-    // The pages reach the database file only through a checkpoint: the worker's, within a second or so.
+    // The pages reach the database file only through a checkpoint: the worker's, every second.
+    // One may land while the writes are under way and copy only part of them: wait for all.
+    const written = before + 500 * 2_000;
     const deadline = Date.now() + 5_000;
-    while (fileSize() <= before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    expect(fileSize()).toBeGreaterThan(before + 500 * 2_000);
+    while (fileSize() <= written && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(fileSize()).toBeGreaterThan(written);
     await store.close();
     expect(existsSync(`${path}-wal`)).toBe(false);
   });
