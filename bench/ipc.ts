@@ -15,6 +15,8 @@ export interface Worker {
   call<T>(command: string, args?: Record<string, unknown>, timeoutMs?: number): Promise<T>;
   /** Waits for the process to exit (after a `stop` command or by itself). */
   exited: Promise<number | null>;
+  /** Sends `stop` and waits for the exit; the process is killed if either fails. */
+  stop(): Promise<void>;
   kill(): void;
 }
 
@@ -77,6 +79,14 @@ export function startWorker(
         });
         child.send({ id, command, ...args });
       });
+    },
+    async stop() {
+      try {
+        await this.call('stop');
+        await exited;
+      } finally {
+        this.kill();
+      }
     },
     kill() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');

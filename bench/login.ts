@@ -228,8 +228,7 @@ export async function benchLogin(options: {
       try {
         const args = { url, rate: 1000, durationSeconds: rateSeconds, path: '/v1/logins', headers, bodies };
         result = await generator.call<PacedResult>('run', args, 5 * 60_000);
-        await generator.call('stop');
-        await generator.exited;
+        await generator.stop();
       } finally {
         generator.kill();
       }

@@ -69,14 +69,7 @@ async function openPrewarmer(yaml: string, baseDir: string, env: NodeJS.ProcessE
   await worker.call('open', { yaml, baseDir }, 60_000);
   return {
     run: (connector: string) => worker.call<WorkerRun>('run', { connector }, 14 * 60_000),
-    async close() {
-      try {
-        await worker.call('stop');
-        await worker.exited;
-      } finally {
-        worker.kill();
-      }
-    },
+    close: () => worker.stop(),
   };
 }
 

@@ -99,6 +99,9 @@ export interface IncrementalFeed {
   describeUsers?(subjects: string[], options: CallOptions): Promise<IdpUser[]>;
 }
 
+/** A feed that reports member changes, and so can describe the users they add. */
+export type MemberChangeFeed = IncrementalFeed & Required<Pick<IncrementalFeed, 'describeUsers'>>;
+
 export interface FeedChanges {
   /** Groups created or changed whose members pre-warm re-lists (nested members included). */
   changed: IdpGroup[];

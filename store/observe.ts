@@ -18,14 +18,6 @@ export interface WriteListener {
  * Leases, pre-warm runs and the audit log feed no derived view and report nothing.
  */
 export function observeWrites(store: Store, listener: WriteListener): Store {
-  // Told even when the write fails: a partly applied bulk write must not be missed.
-  const other = async <T>(write: Promise<T>): Promise<T> => {
-    try {
-      return await write;
-    } finally {
-      listener.otherWrite();
-    }
-  };
   // Told once the write committed; a failed one may have been applied in part: `otherWrite`.
   const then = async <T>(write: Promise<T>, tell: () => void): Promise<T> => {
     let result: T;
@@ -38,6 +30,7 @@ export function observeWrites(store: Store, listener: WriteListener): Store {
     tell();
     return result;
   };
+  const other = <T>(write: Promise<T>): Promise<T> => then(write, () => listener.otherWrite());
   return {
     describe: () => store.describe(),
     ping: () => store.ping(),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConnectorError, type CallOptions, type FeedChanges, type IdpGroup, type IncrementalFeed, type MemberChanges } from '../types.js';
+import { ConnectorError, type CallOptions, type FeedChanges, type IdpGroup, type MemberChangeFeed, type MemberChanges } from '../types.js';
 import type { GraphApi } from './graph-api.js';
 import { toIdpUser } from './idp-user.js';
 import { collectionSchema, deltaPageSchema, directoryObjectSchema, GRAPH_GROUP_TYPE, GRAPH_USER_TYPE } from './graph-schemas.js';
@@ -40,11 +40,7 @@ const cursorSchema = z.object({
 });
 type FeedState = z.infer<typeof cursorSchema>;
 
-export interface DeltaFeed extends IncrementalFeed {
-  describeUsers: NonNullable<IncrementalFeed['describeUsers']>;
-}
-
-export function createDeltaFeed(api: GraphApi, connector: string): DeltaFeed {
+export function createDeltaFeed(api: GraphApi, connector: string): MemberChangeFeed {
   /**
    * Follows one delta round from `start` to its deltaLink, merging its objects by group id. The
    * first round lists every membership: `withUsers: false` keeps only the nesting from it.
@@ -96,6 +92,11 @@ export function createDeltaFeed(api: GraphApi, connector: string): DeltaFeed {
     return out;
   }
 
+  /** Names of groups a round did not name (Graph sends only what changed). */
+  async function groupNames(ids: string[], options: CallOptions): Promise<Map<string, string | undefined>> {
+    return new Map(await getByIds(ids, 'group', options, (o) => [o.id, o.displayName ?? undefined] as const));
+  }
+
   function readCursor(cursor: string): FeedState {
     let state: FeedState;
     try {
@@ -112,7 +113,7 @@ export function createDeltaFeed(api: GraphApi, connector: string): DeltaFeed {
       const { groups, deltaLink } = await runRound(FIRST_ROUND, options, false);
       const state: FeedState = { v: 1, deltaLink, groups: {} };
       const unnamed = [...groups].filter(([, g]) => !g.removed && g.name === undefined).map(([id]) => id);
-      const names = new Map(await getByIds(unnamed, 'group', options, (o) => [o.id, o.displayName ?? undefined] as const));
+      const names = await groupNames(unnamed, options);
       for (const [id, group] of groups) {
         const name = group.name ?? names.get(id);
         if (!group.removed && name !== undefined) state.groups[id] = { name, parents: [] };
@@ -137,7 +138,7 @@ export function createDeltaFeed(api: GraphApi, connector: string): DeltaFeed {
       const nestingChanged = new Set<string>();
 
       const unnamed = [...round].filter(([id, g]) => !g.removed && g.name === undefined && !after.has(id)).map(([id]) => id);
-      const names = new Map(await getByIds(unnamed, 'group', options, (o) => [o.id, o.displayName ?? undefined] as const));
+      const names = await groupNames(unnamed, options);
 
       for (const [id, group] of round) {
         if (group.removed) {

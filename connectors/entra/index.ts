@@ -6,10 +6,11 @@ import {
   type IdpGroup,
   type IdpUser,
   type IdpUserGroups,
+  type MemberChangeFeed,
   type UserListing,
 } from '../types.js';
 import { entraConfigSchema, type EntraConnectorConfig } from './config.js';
-import { createDeltaFeed, type DeltaFeed } from './delta-feed.js';
+import { createDeltaFeed } from './delta-feed.js';
 import { createGraphApi, type GraphApi } from './graph-api.js';
 import { directoryObjectSchema, GRAPH_USER_TYPE, groupSchema, userSchema } from './graph-schemas.js';
 import { toIdpUser } from './idp-user.js';
@@ -39,7 +40,7 @@ export type { EntraConnectorConfig } from './config.js';
 const ADVANCED_QUERY = { ConsistencyLevel: 'eventual' };
 const MEMBER_FIELDS = 'id,displayName,mail,userPrincipalName';
 
-export function createEntraConnector(config: EntraConnectorConfig): Connector & DeltaFeed & UserListing {
+export function createEntraConnector(config: EntraConnectorConfig): Connector & MemberChangeFeed & UserListing {
   const api: GraphApi = createGraphApi(config);
   const feed = createDeltaFeed(api, config.id);
 

@@ -11,7 +11,7 @@ import {
   type IdpUser,
   type IdpUserGroups,
   type FeedChanges,
-  type IncrementalFeed,
+  type MemberChangeFeed,
   type MemberChanges,
   type UserListing,
 } from '../types.js';
@@ -62,7 +62,7 @@ interface SdkCollection {
 
 export function createOktaConnector(
   config: OktaConnectorConfig,
-): Connector & IncrementalFeed & Required<Pick<IncrementalFeed, 'describeUsers'>> & UserListing {
+): Connector & MemberChangeFeed & UserListing {
   const calls = new AsyncLocalStorage<OktaCall>();
   const client = createHermeticClient(config, calls);
   const policy = { maxRetries: config.maxRetries };
