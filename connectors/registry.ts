@@ -1,21 +1,32 @@
-import type { AnyConnectorDefinition, ConnectorEntry } from '../daemon/config/schema.js';
-import { entraConnector } from './entra/index.js';
-import { fileConnector } from './file/index.js';
-import { gitlabConnector } from './gitlab/index.js';
-import { ldapConnector } from './ldap/index.js';
-import { oktaConnector } from './okta/index.js';
-import type { Connector, ConnectorDeps, ConnectorType } from './types.js';
+import { entraConfigSchema } from './entra/config.js';
+import { fileConfigSchema } from './file/config.js';
+import { gitlabConfigSchema } from './gitlab/config.js';
+import { ldapConfigSchema } from './ldap/config.js';
+import { oktaConfigSchema } from './okta/config.js';
+import type { AnyConnectorSchema, Connector, ConnectorDefinition, ConnectorDeps, ConnectorEntryBase, ConnectorType } from './types.js';
 
-/** Every connector type jitsync knows, by the `type` key of a `connectors:` entry. Exhaustive. */
-export const connectorDefinitions: Readonly<Record<ConnectorType, AnyConnectorDefinition>> = {
-  entra: entraConnector,
-  file: fileConnector,
-  gitlab: gitlabConnector,
-  ldap: ldapConnector,
-  okta: oktaConnector,
+/**
+ * Every connector type jitsync knows, by the `type` key of a `connectors:` entry. Exhaustive.
+ * Only the config schemas are loaded here: a type's implementation, and with it the vendor's SDK
+ * (over a second for Okta's), is imported when a configured connector needs it.
+ */
+export const connectorDefinitions: Readonly<Record<ConnectorType, AnyConnectorSchema>> = {
+  entra: { type: 'entra', configSchema: entraConfigSchema },
+  file: { type: 'file', configSchema: fileConfigSchema },
+  gitlab: { type: 'gitlab', configSchema: gitlabConfigSchema },
+  ldap: { type: 'ldap', configSchema: ldapConfigSchema },
+  okta: { type: 'okta', configSchema: oktaConfigSchema },
 };
 
-/** Builds the connector for an entry the config loader validated with its definition's schema. */
-export function createConnector(entry: ConnectorEntry, deps: ConnectorDeps): Connector {
-  return connectorDefinitions[entry.type].create(entry, deps);
+const implementations: Record<ConnectorType, () => Promise<ConnectorDefinition<ConnectorEntryBase>>> = {
+  entra: async () => (await import('./entra/index.js')).entraConnector,
+  file: async () => (await import('./file/index.js')).fileConnector,
+  gitlab: async () => (await import('./gitlab/index.js')).gitlabConnector,
+  ldap: async () => (await import('./ldap/index.js')).ldapConnector,
+  okta: async () => (await import('./okta/index.js')).oktaConnector,
+};
+
+/** Builds the connector for an entry the config loader validated with its type's schema. */
+export async function createConnector(entry: ConnectorEntryBase, deps: ConnectorDeps): Promise<Connector> {
+  return (await implementations[entry.type]()).create(entry, deps);
 }

@@ -132,12 +132,30 @@ export interface ConnectorDeps {
   baseDir: string;
 }
 
-/** What each `connectors/<type>/index.ts` exports; the registry maps every type to one. */
-export interface ConnectorDefinition<C extends { id: string; type: ConnectorType }> {
+/** What the config loader needs of a connector type: the schema of its `connectors:` entries. */
+export interface ConnectorSchema<C extends { id: string; type: ConnectorType }> {
   type: C['type'];
   /** The whole entry: `connectorBaseSchema.extend({ type: z.literal(...), ... }).strict()`. */
   configSchema: ZodType<C, unknown>;
+}
+
+/** What each `connectors/<type>/index.ts` exports: the schema, and how to build the connector. */
+export interface ConnectorDefinition<C extends { id: string; type: ConnectorType }> extends ConnectorSchema<C> {
   create(config: C, deps: ConnectorDeps): Connector;
+}
+
+/** Any connector type's schema, keyed by its type: the loader's view of the registry. */
+export type AnyConnectorSchema = ConnectorSchema<{ id: string; type: ConnectorType }>;
+export type ConnectorSchemas = Readonly<Partial<Record<ConnectorType, AnyConnectorSchema>>>;
+
+/**
+ * A `connectors:` entry as its type's `configSchema` parsed it: the base keys every entry has,
+ * the type-specific keys kept (so it can be handed to `create`).
+ */
+export interface ConnectorEntryBase {
+  id: string;
+  type: ConnectorType;
+  readonly [key: string]: unknown;
 }
 
 /**

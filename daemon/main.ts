@@ -6,12 +6,14 @@ import { openStore } from '../store/open.js';
 import type { PrewarmRun, Store } from '../store/types.js';
 import { createAdminService } from './admin/admin-service.js';
 import { settingsFor, type JitsyncConfig } from './config/schema.js';
-import { createDriftService, type DriftService } from './drift/drift-service.js';
-import { createDriftView } from './drift/drift-view.js';
+import type { DriftService } from './drift/types.js';
+import { startDriftThread, type DriftThread } from './drift/drift-thread.js';
 import { buildServer, type JitsyncServer } from './http/server.js';
 import { createLoginService, type LoginService } from './login/login-service.js';
+import { createLoginTimesBuffer } from './login/login-times.js';
 import { createMetrics } from './metrics.js';
 import { createOrganizationsCache } from './organizations-cache.js';
+import { createStoreHealth } from './store-health.js';
 import { createPrewarmService, type PrewarmService } from './prewarm/prewarm-service.js';
 import { startPrewarmScheduler } from './prewarm/scheduler.js';
 
@@ -40,32 +42,43 @@ export interface DaemonOptions {
 }
 
 export async function createDaemon(config: JitsyncConfig, logger: Logger, options: DaemonOptions = {}): Promise<Daemon> {
-  const backend = await openStore(config.store);
+  const busyTimeoutMs = config.server.storeBusyTimeoutMs;
+  const backend = await openStore(config.store, { busyTimeoutMs });
   const connectorIds = config.connectors.map((c) => c.id);
-  const driftView = createDriftView({
-    store: backend,
-    connectorIds,
-    settingsFor: (connectorId) => settingsFor(config, connectorId),
-  });
-  // Everything writes through the observed store, so the drift view follows each write.
-  const store = observeWrites(backend, driftView);
+  let drift: DriftThread;
+  try {
+    // The drift model lives on a thread of its own (see docs in the README's architecture part).
+    drift = await startDriftThread({
+      config: { provisioning: config.provisioning, connectors: config.connectors },
+      store: config.store,
+      busyTimeoutMs,
+      connectorIds,
+      changeToken: () => backend.changeToken(),
+    });
+  } catch (error) {
+    await backend.close();
+    throw error;
+  }
+  // Everything writes through the observed store, so the drift thread is told of each write.
+  const store = observeWrites(backend, drift);
   try {
     for (const org of config.organizations) await store.ensureOrganization(org);
 
     const connectors = new Map<string, Connector>();
     for (const entry of config.connectors) {
-      connectors.set(entry.id, createConnector(entry, { baseDir: config.baseDir }));
+      connectors.set(entry.id, await createConnector(entry, { baseDir: config.baseDir }));
     }
 
     const organizations = createOrganizationsCache(store);
+    const loginTimes = createLoginTimesBuffer(store, logger);
     const login = createLoginService({
       store,
       organizations,
+      loginTimes,
       connectors,
       settingsFor: (connectorId) => settingsFor(config, connectorId),
     });
     const admin = createAdminService({ store, organizations, connectorIds: [...connectors.keys()] });
-    const drift = createDriftService({ store, view: driftView, connectorIds });
     const prewarm = createPrewarmService({
       store,
       connectors,
@@ -81,6 +94,7 @@ export async function createDaemon(config: JitsyncConfig, logger: Logger, option
       drift,
       connectorIds: [...connectors.keys()],
       store,
+      health: createStoreHealth(store, logger),
       metrics: createMetrics(),
       logger,
       tokens: { hook: config.server.hookToken, admin: config.server.adminToken },
@@ -104,12 +118,15 @@ export async function createDaemon(config: JitsyncConfig, logger: Logger, option
       async close() {
         await scheduler?.stop();
         await server.close();
+        await loginTimes.close();
         await prewarm.close();
+        await drift.close();
         for (const connector of connectors.values()) await connector.close?.();
         await store.close();
       },
     };
   } catch (error) {
+    await drift.close();
     await store.close();
     throw error;
   }

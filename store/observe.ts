@@ -34,6 +34,7 @@ export function observeWrites(store: Store, listener: WriteListener): Store {
   return {
     describe: () => store.describe(),
     ping: () => store.ping(),
+    probeWrite: () => store.probeWrite(),
     close: () => store.close(),
     changeToken: () => store.changeToken(),
 
@@ -89,6 +90,8 @@ export function observeWrites(store: Store, listener: WriteListener): Store {
       then(store.putSyncStates(states), () => {
         for (const state of states) listener.syncStateWritten(state);
       }),
+    // Login times feed no derived view.
+    recordLoginTimes: (times) => store.recordLoginTimes(times),
     listSyncStates: (connector) => store.listSyncStates(connector),
 
     acquireLease: (name, holder, ttlMs, now) => store.acquireLease(name, holder, ttlMs, now),

@@ -5,6 +5,8 @@
  *
  * Error contract: lookups return `null` when nothing matches; writes throw `NotFoundError`,
  * `AlreadyExistsError` (a unique key is taken) or `ConflictError` (a compare-and-swap lost).
+ * Any call may throw `StoreBusyError` (another writer held the lock past the busy timeout:
+ * transient) or `StoreUnavailableError` (the store cannot read or write at all).
  */
 
 export type MembershipSource = 'sync' | 'manual' | 'invitation' | 'fallback' | 'default';
@@ -111,6 +113,14 @@ export interface SyncState {
   lastError: string | null;
 }
 
+/** The times of a login that changed nothing else, written later in a batch (`recordLoginTimes`). */
+export interface LoginTimes {
+  userId: string;
+  connector: string;
+  /** ISO time, both `lastLoginAt` and `lastReconciledAt`. */
+  at: string;
+}
+
 export interface AuditEntry {
   at: string;
   /** `login:<connector>`, `admin`, `prewarm:<connector>`, `cli`. */
@@ -203,6 +213,8 @@ export interface Store {
   /** The backend's name and version, for logs and `/readyz`. */
   describe(): string;
   ping(): Promise<void>;
+  /** A small durable write, to learn whether the store takes writes again after a failure. */
+  probeWrite(): Promise<void>;
   close(): Promise<void>;
   /**
    * A value that changes whenever another process or connection commits a write, or null when the
@@ -273,6 +285,11 @@ export interface Store {
   putSyncState(state: SyncState): Promise<void>;
   /** Bulk upsert for pre-warm. */
   putSyncStates(states: SyncState[]): Promise<void>;
+  /**
+   * Sets `lastLoginAt` and `lastReconciledAt` of existing sync states, never moving either back;
+   * nothing else of the row is touched. States that do not exist are left out.
+   */
+  recordLoginTimes(times: readonly LoginTimes[]): Promise<void>;
   listSyncStates(connector?: string): Promise<SyncState[]>;
 
   // Leases: one holder at a time; an expired lease can be taken over.
@@ -319,6 +336,25 @@ export class ConflictError extends StoreError {
   constructor(message: string) {
     super(message);
     this.name = 'ConflictError';
+  }
+}
+
+/** Another writer (usually another process) held the store's lock past the busy timeout. Transient. */
+export class StoreBusyError extends StoreError {
+  constructor(readonly waitedMs: number) {
+    super(`the store is locked by another writer (waited ${waitedMs} ms)`);
+    this.name = 'StoreBusyError';
+  }
+}
+
+/**
+ * The store cannot read or write: disk full, I/O error, read-only file, server unreachable. The
+ * message names the store and the cause, never credentials.
+ */
+export class StoreUnavailableError extends StoreError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StoreUnavailableError';
   }
 }
 

@@ -50,6 +50,7 @@ server:
   listen: "[::1]:9000"
   hookToken: ${HOOK}
   adminToken: ${ADMIN}
+  storeBusyTimeout: 500ms
 store: mongodb://app:pw@db1:27017,db2:27017/jitsync?replicaSet=rs0
 provisioning:
   signUp: blocked
@@ -74,7 +75,7 @@ connectors:
     timeoutMs: 2000
 log: { level: debug }
 `);
-    expect(config.server).toEqual({ listen: { host: '::1', port: 9000 }, hookToken: HOOK, adminToken: ADMIN });
+    expect(config.server).toEqual({ listen: { host: '::1', port: 9000 }, hookToken: HOOK, adminToken: ADMIN, storeBusyTimeoutMs: 500 });
     expect(config.store).toEqual({ kind: 'mongodb', url: 'mongodb://app:pw@db1:27017,db2:27017/jitsync?replicaSet=rs0' });
     expect(config.provisioning).toEqual({
       signUp: 'blocked',
@@ -159,6 +160,7 @@ organizations:
       listen: { host: '127.0.0.1', port: 8787 },
       hookToken: 'dev-hook-token-change-me',
       adminToken: 'dev-admin-token-change-me',
+      storeBusyTimeoutMs: 2_000,
     });
     expect(config.store).toEqual({ kind: 'sqlite', path: join(repoRoot, 'data', 'jitsync.db') });
     expect(config.provisioning).toEqual(DEFAULT_SETTINGS);
@@ -228,6 +230,12 @@ extra: 1
       'server.adminToken: must differ from server.hookToken',
     ]);
     expect(problemsOf('{}\n')).toEqual(['server: required']);
+  });
+
+  it('reads server.storeBusyTimeout as a duration', () => {
+    expect(problemsOf(`server: { hookToken: ${HOOK}, adminToken: ${ADMIN}, storeBusyTimeout: soon }\n`)).toEqual([
+      'server.storeBusyTimeout: expected a duration such as 30s, 15m, 1h or 2d',
+    ]);
   });
 
   it('rejects a MongoDB URL without a database, without echoing the URL', () => {

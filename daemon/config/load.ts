@@ -4,6 +4,7 @@ import { validateDetailed } from 'node-cron';
 import { parseDocument, type YAMLError } from 'yaml';
 import type { z } from 'zod';
 import { connectorBaseSchema } from '../../connectors/base-config.js';
+import type { AnyConnectorSchema } from '../../connectors/types.js';
 import type { Organization } from '../../store/types.js';
 import type { ProvisioningSettings } from '../reconcile/settings.js';
 import { interpolate, isPlainObject, type Env } from './interpolate.js';
@@ -18,7 +19,6 @@ import {
   serverSchema,
   storeSchema,
   TOP_LEVEL_KEYS,
-  type AnyConnectorDefinition,
   type ConnectorDefinitions,
   type ConnectorEntry,
   type JitsyncConfig,
@@ -273,7 +273,7 @@ function describeGroups(org: Organization): string {
   return `default group ${org.defaultGroup}; groups: ${org.groups.length > 0 ? org.groups.join(', ') : 'none'}`;
 }
 
-function definitionFor(definitions: ConnectorDefinitions, type: string): AnyConnectorDefinition | undefined {
+function definitionFor(definitions: ConnectorDefinitions, type: string): AnyConnectorSchema | undefined {
   for (const [key, definition] of Object.entries(definitions)) if (key === type) return definition;
   return undefined;
 }

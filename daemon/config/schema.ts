@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import type { ConnectorDefinition, ConnectorType } from '../../connectors/types.js';
+import type { ConnectorSchemas, ConnectorType } from '../../connectors/types.js';
 import type { Organization } from '../../store/types.js';
 import { DEFAULT_SETTINGS, type ProvisioningSettings } from '../reconcile/settings.js';
 import { parseDuration } from './duration.js';
@@ -23,6 +23,8 @@ export interface ServerConfig {
   listen: ListenAddress;
   hookToken: string;
   adminToken: string;
+  /** How long a write waits for another process's lock before the answer is `503 store_busy`. */
+  storeBusyTimeoutMs: number;
 }
 
 export type StoreConfig = { kind: 'sqlite'; path: string } | { kind: 'mongodb'; url: string };
@@ -62,9 +64,8 @@ export interface JitsyncConfig {
   baseDir: string;
 }
 
-/** The loader's view of connector definitions: any definition, keyed by its type. */
-export type AnyConnectorDefinition = ConnectorDefinition<{ id: string; type: ConnectorType }>;
-export type ConnectorDefinitions = Readonly<Partial<Record<ConnectorType, AnyConnectorDefinition>>>;
+/** The loader's view of the connector registry: each type's schema. */
+export type ConnectorDefinitions = ConnectorSchemas;
 
 export const TOP_LEVEL_KEYS = ['server', 'store', 'provisioning', 'organizations', 'connectors', 'log'] as const;
 
@@ -112,14 +113,31 @@ const tokenSchema = z
   .string()
   .min(MIN_TOKEN_LENGTH, `must be at least ${MIN_TOKEN_LENGTH} characters`);
 
+const durationSchema = z.string().transform((text, ctx) => {
+  const ms = parseDuration(text);
+  if (ms === null) {
+    ctx.issues.push({ code: 'custom', message: 'expected a duration such as 30s, 15m, 1h or 2d', input: text });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+export const DEFAULT_STORE_BUSY_TIMEOUT = '2s';
+
 export const serverSchema = z
-  .object({ listen: listenSchema, hookToken: tokenSchema, adminToken: tokenSchema })
+  .object({
+    listen: listenSchema,
+    hookToken: tokenSchema,
+    adminToken: tokenSchema,
+    storeBusyTimeout: durationSchema.prefault(DEFAULT_STORE_BUSY_TIMEOUT),
+  })
   .strict()
   .superRefine((server, ctx) => {
     if (server.hookToken === server.adminToken) {
       ctx.addIssue({ code: 'custom', path: ['adminToken'], message: 'must differ from server.hookToken' });
     }
-  });
+  })
+  .transform(({ storeBusyTimeout, ...rest }): ServerConfig => ({ ...rest, storeBusyTimeoutMs: storeBusyTimeout }));
 
 // ---- store ----
 
@@ -176,15 +194,6 @@ const defaultOrganizationSchema = z
   .strict()
   .nullable()
   .transform((value) => (value === null ? null : { organization: value.organization, group: value.group ?? null }));
-
-const durationSchema = z.string().transform((text, ctx) => {
-  const ms = parseDuration(text);
-  if (ms === null) {
-    ctx.issues.push({ code: 'custom', message: 'expected a duration such as 30s, 15m, 1h or 2d', input: text });
-    return z.NEVER;
-  }
-  return ms;
-});
 
 /** Every provisioning key, all optional: the shape of both the global block and the overrides. */
 const provisioningKeysSchema = z

@@ -2,49 +2,26 @@ import type { Store } from '../../store/types.js';
 import { badRequest } from '../errors.js';
 import { assembleDrift, type DriftModel } from './compute.js';
 import type { DriftView } from './drift-view.js';
-import { DRIFT_KINDS, emptySummary, isDriftKind, summarize, type DriftItem, type DriftKind, type DriftSummary } from './types.js';
-
-export interface DriftFilter {
-  /** Connector ids; empty or absent = every connector. */
-  connectors?: readonly string[];
-  organization?: string;
-  /** Kinds; empty or absent = every kind. */
-  kinds?: readonly DriftKind[];
-  /** A user id, email (any case) or IdP subject. */
-  user?: string;
-  /** Page size; absent = every item. */
-  limit?: number;
-  offset?: number;
-}
-
-export interface DriftPage {
-  generatedAt: string;
-  dataAsOf: string | null;
-  /** Counts over the whole filtered set, not just this page. */
-  summary: DriftSummary;
-  /**
-   * The summary the latest successful pre-warm run of each included connector stored, summed (kinds
-   * outside the filter count 0); null when no such run has one, or when an organization or user
-   * filter makes the run-wide figures incomparable.
-   */
-  previousSummary: DriftSummary | null;
-  /** Items in the whole filtered set. */
-  total: number;
-  items: DriftItem[];
-}
+import { renderCsv } from './render-csv.js';
+import { renderHtml } from './render-html.js';
+import {
+  DRIFT_KINDS,
+  emptySummary,
+  isDriftKind,
+  summarize,
+  type DriftFilter,
+  type DriftItem,
+  type DriftKind,
+  type DriftPage,
+  type DriftService,
+  type DriftSummary,
+} from './types.js';
 
 export interface DriftServiceDeps {
   store: Store;
   view: DriftView;
   connectorIds: readonly string[];
   clock?: () => Date;
-}
-
-export interface DriftService {
-  /** Throws `400` for an unknown connector, organization or kind, or a bad limit/offset. */
-  report(filter?: DriftFilter): Promise<DriftPage>;
-  /** One connector's summary: what a pre-warm run snapshots. */
-  summary(connectorId: string): Promise<DriftSummary>;
 }
 
 export const MAX_LIMIT = 100_000;
@@ -74,41 +51,55 @@ export function createDriftService(deps: DriftServiceDeps): DriftService {
     return total;
   }
 
-  return {
-    async report(filter = {}) {
-      const connectorIds = checkConnectors(filter.connectors, deps.connectorIds);
-      const kinds = new Set(filter.kinds && filter.kinds.length > 0 ? filter.kinds : DRIFT_KINDS);
-      for (const kind of kinds) {
-        if (!isDriftKind(kind)) throw badRequest('invalid_kind', `unknown drift kind "${String(kind)}"`, { known: DRIFT_KINDS });
-      }
-      const offset = filter.offset ?? 0;
-      const limit = filter.limit ?? null;
-      if (!Number.isSafeInteger(offset) || offset < 0) throw badRequest('invalid_request', 'offset must be a whole number ≥ 0');
-      if (limit !== null && (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_LIMIT)) {
-        throw badRequest('invalid_request', `limit must be a whole number from 1 to ${MAX_LIMIT}`);
-      }
+  async function report(filter: DriftFilter = {}): Promise<DriftPage> {
+    const connectorIds = checkConnectors(filter.connectors, deps.connectorIds);
+    const kinds = new Set(filter.kinds && filter.kinds.length > 0 ? filter.kinds : DRIFT_KINDS);
+    for (const kind of kinds) {
+      if (!isDriftKind(kind)) throw badRequest('invalid_kind', `unknown drift kind "${String(kind)}"`, { known: DRIFT_KINDS });
+    }
+    const offset = filter.offset ?? 0;
+    const limit = filter.limit ?? null;
+    if (!Number.isSafeInteger(offset) || offset < 0) throw badRequest('invalid_request', 'offset must be a whole number ≥ 0');
+    if (limit !== null && (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_LIMIT)) {
+      throw badRequest('invalid_request', `limit must be a whole number from 1 to ${MAX_LIMIT}`);
+    }
 
-      const { report, model, states } = await compute(connectorIds);
-      const organizations = model.organizations;
-      if (filter.organization !== undefined && !organizations.some((o) => o.key === filter.organization)) {
-        throw badRequest('unknown_organization', `unknown organization "${filter.organization}"`, {
-          known: organizations.map((o) => o.key),
-        });
+    const { report, model, states } = await compute(connectorIds);
+    const organizations = model.organizations;
+    if (filter.organization !== undefined && !organizations.some((o) => o.key === filter.organization)) {
+      throw badRequest('unknown_organization', `unknown organization "${filter.organization}"`, {
+        known: organizations.map((o) => o.key),
+      });
+    }
+    const keep = itemFilter(filter, kinds, model);
+    const items = report.items.filter(keep);
+    let previous = filter.organization !== undefined || filter.user !== undefined ? null : await previousSummary(states);
+    if (previous) {
+      for (const kind of DRIFT_KINDS) if (!kinds.has(kind)) previous[kind] = 0;
+    }
+    return {
+      generatedAt: report.generatedAt,
+      dataAsOf: report.dataAsOf,
+      summary: summarize(items),
+      previousSummary: previous,
+      total: items.length,
+      items: items.slice(offset, limit === null ? undefined : offset + limit),
+    };
+  }
+
+  return {
+    report,
+
+    async rendered(filter, format, options) {
+      const page = await report(filter);
+      switch (format) {
+        case 'json':
+          return JSON.stringify(page);
+        case 'csv':
+          return renderCsv(page.items);
+        case 'html':
+          return renderHtml(page, { nonce: options.nonce, offset: filter.offset ?? 0 });
       }
-      const keep = itemFilter(filter, kinds, model);
-      const items = report.items.filter(keep);
-      let previous = filter.organization !== undefined || filter.user !== undefined ? null : await previousSummary(states);
-      if (previous) {
-        for (const kind of DRIFT_KINDS) if (!kinds.has(kind)) previous[kind] = 0;
-      }
-      return {
-        generatedAt: report.generatedAt,
-        dataAsOf: report.dataAsOf,
-        summary: summarize(items),
-        previousSummary: previous,
-        total: items.length,
-        items: items.slice(offset, limit === null ? undefined : offset + limit),
-      };
     },
 
     async summary(connectorId) {

@@ -16,6 +16,11 @@ export interface DriftViewDeps {
   store: Store;
   connectorIds: readonly string[];
   settingsFor(connectorId: string): ProvisioningSettings;
+  /**
+   * Changes when a process other than this one wrote (default: the store's `changeToken`). The
+   * drift thread is handed the token of the connection that makes this process's writes.
+   */
+  changeToken?: () => Promise<string | null>;
   /** Accounts read per `listAccounts` call. */
   pageSize?: number;
   /** Written accounts are folded into the model in the background once this many wait (bounds memory). */
@@ -39,6 +44,7 @@ export interface DriftView extends WriteListener {
 
 export function createDriftView(deps: DriftViewDeps): DriftView {
   const { store } = deps;
+  const changeToken = deps.changeToken ?? (() => store.changeToken());
   const pageSize = deps.pageSize ?? 1_000;
   const absorbEvery = deps.absorbEvery ?? 1_000;
   const maxPendingCacheEntries = deps.maxPendingCacheEntries ?? 20_000;
@@ -76,7 +82,7 @@ export function createDriftView(deps: DriftViewDeps): DriftView {
     building = true;
     const started = generation;
     try {
-      token = await store.changeToken();
+      token = await changeToken();
       const built = await inTurns(buildDriftModelSteps(await load()));
       // Still answers this report (the write came after it was asked for), but is not kept.
       model = generation === started ? built : null;
@@ -87,7 +93,7 @@ export function createDriftView(deps: DriftViewDeps): DriftView {
   }
 
   async function refresh(): Promise<DriftModel> {
-    const now = await store.changeToken();
+    const now = await changeToken();
     const current = model !== null && now !== null && now === token ? model : await rebuild();
     return (await absorb(current)) ? current : rebuild(); // false: a cache entry changed hands (rare)
   }

@@ -2,12 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { badRequest } from '../errors.js';
 import type { JitsyncServer } from '../http/server.js';
-import { MAX_LIMIT, type DriftService } from './drift-service.js';
-import { renderCsv } from './render-csv.js';
-import { renderHtml } from './render-html.js';
-import { DRIFT_KINDS, isDriftKind, type DriftKind } from './types.js';
+import { MAX_LIMIT } from './drift-service.js';
+import { DRIFT_KINDS, isDriftKind, type DriftFormat, type DriftKind, type DriftService } from './types.js';
 
-export type DriftFormat = 'json' | 'csv' | 'html';
 
 /** Page size when the request names none (CSV exports everything unless limited). */
 export const DEFAULT_LIMIT = 1_000;
@@ -50,31 +47,32 @@ export function driftRoute(
       const query = request.query;
       const format = query.format ?? negotiate(request.headers.accept);
       const offset = query.offset ?? 0;
-      const page = await drift.report({
+      const nonce = randomBytes(16).toString('base64');
+      const filter = {
         connectors: list(query.connector),
         kinds: kinds(list(query.kind)),
         ...(query.organization !== undefined ? { organization: query.organization } : {}),
         ...(query.user !== undefined ? { user: query.user } : {}),
         offset,
         ...(query.limit !== undefined ? { limit: query.limit } : format === 'csv' ? {} : { limit: DEFAULT_LIMIT }),
-      });
+      };
+      const body = await drift.rendered(filter, format, { nonce });
       reply.header('vary', 'Accept');
       reply.header('cache-control', 'no-store');
       switch (format) {
         case 'json':
-          return reply.type('application/json; charset=utf-8').send(page);
+          return reply.type('application/json; charset=utf-8').send(body);
         case 'csv':
           reply.header('content-disposition', 'attachment; filename="jitsync-drift.csv"');
-          return reply.type('text/csv; charset=utf-8; header=present').send(renderCsv(page.items));
+          return reply.type('text/csv; charset=utf-8; header=present').send(body);
         case 'html': {
-          const nonce = randomBytes(16).toString('base64');
           reply.header(
             'content-security-policy',
             `default-src 'none'; style-src 'nonce-${nonce}'; script-src 'nonce-${nonce}'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
           );
           reply.header('x-content-type-options', 'nosniff');
           reply.header('referrer-policy', 'no-referrer');
-          return reply.type('text/html; charset=utf-8').send(renderHtml(page, { nonce, offset }));
+          return reply.type('text/html; charset=utf-8').send(body);
         }
       }
     },

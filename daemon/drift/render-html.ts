@@ -1,4 +1,4 @@
-import type { DriftPage } from './drift-service.js';
+import type { DriftPage } from './types.js';
 import { DRIFT_KINDS, type DriftItem, type DriftKind } from './types.js';
 
 /** What each kind means, for the cards' tooltips and the page's legend. */

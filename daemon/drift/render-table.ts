@@ -1,4 +1,4 @@
-import type { DriftPage } from './drift-service.js';
+import type { DriftPage } from './types.js';
 import { DRIFT_KINDS, type DriftItem } from './types.js';
 
 /** Fixed columns; the detail column takes what is left of the width. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { DriftPage } from './drift-service.js';
+import type { DriftPage } from './types.js';
 import { negotiate } from './http-route.js';
 import { csvField, renderCsv } from './render-csv.js';
 import { escapeHtml, renderHtml } from './render-html.js';

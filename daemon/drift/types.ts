@@ -69,3 +69,47 @@ export function summarize(items: readonly DriftItem[]): DriftSummary {
   for (const item of items) summary[item.kind]++;
   return summary;
 }
+
+export interface DriftFilter {
+  /** Connector ids; empty or absent = every connector. */
+  connectors?: readonly string[];
+  organization?: string;
+  /** Kinds; empty or absent = every kind. */
+  kinds?: readonly DriftKind[];
+  /** A user id, email (any case) or IdP subject. */
+  user?: string;
+  /** Page size; absent = every item. */
+  limit?: number;
+  offset?: number;
+}
+
+export interface DriftPage {
+  generatedAt: string;
+  dataAsOf: string | null;
+  /** Counts over the whole filtered set, not just this page. */
+  summary: DriftSummary;
+  /**
+   * The summary the latest successful pre-warm run of each included connector stored, summed (kinds
+   * outside the filter count 0); null when no such run has one, or when an organization or user
+   * filter makes the run-wide figures incomparable.
+   */
+  previousSummary: DriftSummary | null;
+  /** Items in the whole filtered set. */
+  total: number;
+  items: DriftItem[];
+}
+
+
+export type DriftFormat = 'json' | 'csv' | 'html';
+
+export interface DriftService {
+  /** Throws `400` for an unknown connector, organization or kind, or a bad limit/offset. */
+  report(filter?: DriftFilter): Promise<DriftPage>;
+  /**
+   * The report as the HTTP answer's body. Rendered where the report is made, so that a large
+   * page crosses from the drift thread as one string, not as thousands of objects.
+   */
+  rendered(filter: DriftFilter, format: DriftFormat, options: { nonce: string }): Promise<string>;
+  /** One connector's summary: what a pre-warm run snapshots. */
+  summary(connectorId: string): Promise<DriftSummary>;
+}

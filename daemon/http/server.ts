@@ -13,12 +13,13 @@ import { z } from 'zod';
 import type { Store } from '../../store/types.js';
 import type { AdminService } from '../admin/admin-service.js';
 import { driftRoute } from '../drift/http-route.js';
-import type { DriftService } from '../drift/drift-service.js';
-import { AppError, notFound } from '../errors.js';
+import type { DriftService } from '../drift/types.js';
+import { AppError, notFound, storeErrorAnswer } from '../errors.js';
 import { loginInputSchema } from '../login/input.js';
 import type { LoginService } from '../login/login-service.js';
 import type { Metrics } from '../metrics.js';
 import type { PrewarmService } from '../prewarm/prewarm-service.js';
+import type { StoreHealth } from '../store-health.js';
 import { createTokenCheck, type TokenKind } from './auth.js';
 import * as s from './schemas.js';
 
@@ -30,6 +31,7 @@ export interface ServerDeps {
   /** Ids of the configured connectors, for "pre-warm every connector". */
   connectorIds: readonly string[];
   store: Store;
+  health: StoreHealth;
   metrics: Metrics;
   logger: Logger;
   tokens: Record<TokenKind, string>;
@@ -89,7 +91,9 @@ export async function buildServer(deps: ServerDeps): Promise<JitsyncServer> {
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
+    deps.health.noteError(error);
     const body = errorResponse(error);
+    if (body.error.code === 'store_busy') reply.header('retry-after', '1');
     if (body.status >= 500) request.log.error({ err: error }, 'request failed');
     return reply.status(body.status).send({ error: body.error });
   });
@@ -98,7 +102,7 @@ export async function buildServer(deps: ServerDeps): Promise<JitsyncServer> {
     reply.status(404).send({ error: { code: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` } }),
   );
 
-  const errors = { 400: s.errorBody, 401: s.errorBody, 404: s.errorBody, 409: s.errorBody, 413: s.errorBody };
+  const errors = { 400: s.errorBody, 401: s.errorBody, 404: s.errorBody, 409: s.errorBody, 413: s.errorBody, 503: s.errorBody };
   const admin = { auth: 'admin' as const };
   const security = [{ bearer: [] }];
 
@@ -318,12 +322,9 @@ export async function buildServer(deps: ServerDeps): Promise<JitsyncServer> {
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
 
   app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
-    try {
-      await deps.store.ping();
-      return { status: 'ready', store: deps.store.describe() };
-    } catch (error) {
-      return reply.status(503).send({ status: 'unavailable', store: deps.store.describe(), error: String(error) });
-    }
+    const health = await deps.health.check();
+    if (health.ready) return { status: 'ready', store: deps.store.describe() };
+    return reply.status(503).send({ status: 'unavailable', store: deps.store.describe(), reason: health.reason });
   });
 
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
@@ -337,10 +338,11 @@ export async function buildServer(deps: ServerDeps): Promise<JitsyncServer> {
 }
 
 /** Maps any error to the API's error body (SPEC §5); unknown errors say nothing about internals. */
-function errorResponse(error: FastifyError): {
+function errorResponse(thrown: FastifyError): {
   status: number;
   error: { code: string; message: string; details?: unknown };
 } {
+  const error = storeErrorAnswer(thrown) ?? thrown;
   if (error instanceof AppError) {
     return {
       status: error.status,

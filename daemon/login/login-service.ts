@@ -6,6 +6,7 @@ import {
   type Identity,
   type Membership,
   type Store,
+  type SyncState,
 } from '../../store/types.js';
 import { AppError, badRequest, conflict } from '../errors.js';
 import { isAllowed } from '../reconcile/match.js';
@@ -14,6 +15,7 @@ import type { OrganizationsCache } from '../organizations-cache.js';
 import type { ProvisioningSettings } from '../reconcile/settings.js';
 import { usernameBase, usernameCandidates } from '../reconcile/username.js';
 import type { LoginInput } from './input.js';
+import type { LoginTimesBuffer } from './login-times.js';
 import { resolveGroups, type GroupsSource } from './resolve-groups.js';
 
 export type DenyReason = 'signup_blocked' | 'not_in_allowed_groups' | 'idp_unavailable' | 'user_disabled';
@@ -45,6 +47,8 @@ export interface LoginServiceDeps {
   organizations: OrganizationsCache;
   connectors: ReadonlyMap<string, Connector>;
   settingsFor(connectorId: string): ProvisioningSettings;
+  /** Where the times of logins that change nothing else wait for their batched write. */
+  loginTimes: LoginTimesBuffer;
   clock?: () => Date;
   random?: () => number;
   liveTimeoutMs?: number;
@@ -132,19 +136,24 @@ export function createLoginService(deps: LoginServiceDeps): LoginService {
     }
 
     const previous = await store.getSyncState(account.user.id, connector.id);
-    await store.putSyncState({
+    const at = now.toISOString();
+    const state: SyncState = {
       userId: account.user.id,
       connector: connector.id,
       subject: input.subject,
       appliedGroups: groups.names,
-      lastLoginAt: now.toISOString(),
-      lastReconciledAt: now.toISOString(),
+      lastLoginAt: at,
+      lastReconciledAt: at,
       lastSeenByPrewarmAt: previous?.lastSeenByPrewarmAt ?? null,
       pendingAdd: [],
       pendingRemove: [],
       status: groups.source === 'stale-cache' ? 'stale' : 'fresh',
       lastError: groups.liveError,
-    });
+    };
+    // A state that differs from the stored one only in its times is not written now: the times
+    // are batched (login-times.ts), so a login that changes nothing makes no write of its own.
+    if (previous && sameButTimes(previous, state)) deps.loginTimes.note({ userId: state.userId, connector: state.connector, at });
+    else await store.putSyncState(state);
     if (outcome.changed || created || plan.invitationsAccepted.length > 0) {
       await store.appendAudit({
         at: now.toISOString(),
@@ -237,6 +246,19 @@ function displayName(input: LoginInput): string | null {
   if (input.name) return input.name;
   if (input.givenName && input.familyName) return `${input.givenName} ${input.familyName}`;
   return input.givenName ?? input.familyName ?? null;
+}
+
+/** True when `next` would change nothing of `stored` but its login times. */
+function sameButTimes(stored: SyncState, next: SyncState): boolean {
+  return (
+    stored.subject === next.subject &&
+    stored.status === next.status &&
+    stored.lastError === next.lastError &&
+    stored.pendingAdd.length === 0 &&
+    stored.pendingRemove.length === 0 &&
+    stored.appliedGroups.length === next.appliedGroups.length &&
+    stored.appliedGroups.every((group, i) => group === next.appliedGroups[i])
+  );
 }
 
 function sameIdentity(a: Identity, b: Identity): boolean {

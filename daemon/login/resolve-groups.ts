@@ -51,25 +51,12 @@ export async function resolveGroups(input: LoginInput, deps: ResolveGroupsDeps):
     return { ok: true, groups: fromCache(cached, 'cache') };
   }
 
+  let live: Awaited<ReturnType<Connector['lookupUser']>>;
   try {
-    const live = await deps.connector.lookupUser(
+    live = await deps.connector.lookupUser(
       { subject: input.subject, email: input.email },
       { signal: AbortSignal.timeout(deps.liveTimeoutMs) },
     );
-    // An IdP that does not know the subject has no groups for it: that is an answer, not a fault.
-    const fresh: CachedUser = {
-      connector: deps.connector.id,
-      subject: input.subject,
-      email: live?.email ?? input.email.toLowerCase(),
-      name: live?.name ?? input.name ?? null,
-      groups: live?.groups ?? [],
-      nestedGroups: live?.nestedGroups ?? [],
-      fetchedAt: now,
-      origin: 'live',
-      absentSince: null,
-    };
-    await deps.store.putCachedUser(fresh);
-    return { ok: true, groups: fromCache(fresh, 'live') };
   } catch (error) {
     const liveError = error instanceof Error ? error.message : String(error);
     if (cached && deps.settings.onIdpUnavailable === 'use-cache') {
@@ -77,6 +64,21 @@ export async function resolveGroups(input: LoginInput, deps: ResolveGroupsDeps):
     }
     return { ok: false, reason: 'idp_unavailable', liveError };
   }
+  // An IdP that does not know the subject has no groups for it: that is an answer, not a fault.
+  const fresh: CachedUser = {
+    connector: deps.connector.id,
+    subject: input.subject,
+    email: live?.email ?? input.email.toLowerCase(),
+    name: live?.name ?? input.name ?? null,
+    groups: live?.groups ?? [],
+    nestedGroups: live?.nestedGroups ?? [],
+    fetchedAt: now,
+    origin: 'live',
+    absentSince: null,
+  };
+  // Outside the try: a store that fails here is a store failure (503), never an IdP outage.
+  await deps.store.putCachedUser(fresh);
+  return { ok: true, groups: fromCache(fresh, 'live') };
 }
 
 /**

@@ -1,4 +1,11 @@
-import { MongoServerError } from 'mongodb';
+import {
+  MongoNetworkError,
+  MongoNotConnectedError,
+  MongoServerError,
+  MongoServerSelectionError,
+  MongoTopologyClosedError,
+} from 'mongodb';
+import { StoreUnavailableError } from '../types.js';
 
 /** E11000: a unique index (or `_id`) already holds the key a write tried to add. */
 export function isDuplicateKeyError(error: unknown): boolean {
@@ -22,4 +29,21 @@ export function databaseNameOf(url: string): string | null {
   const path = match?.[1];
   if (path === undefined || path === '') return null;
   return decodeURIComponent(path);
+}
+
+/**
+ * The store's error for a server that cannot be reached (network error, server selection timeout,
+ * closed client) or that refuses writes for lack of space; any other error as it was.
+ */
+export function classifyMongoError(error: unknown, description: string): unknown {
+  const unreachable =
+    error instanceof MongoNetworkError ||
+    error instanceof MongoServerSelectionError ||
+    error instanceof MongoNotConnectedError ||
+    error instanceof MongoTopologyClosedError;
+  // 14031: out of disk space; 13 Unauthorized after a credential change; 11600/91 shutting down.
+  const refused = error instanceof MongoServerError && [13, 91, 11600, 14031].includes(Number(error.code));
+  if (!unreachable && !refused) return error;
+  const reason = error instanceof Error ? error.message : String(error);
+  return new StoreUnavailableError(`the MongoDB store (${description}) cannot be used: ${reason}`, { cause: error });
 }

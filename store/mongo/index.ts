@@ -1,8 +1,9 @@
 import { MongoClient, type Db } from 'mongodb';
+import { everyMethod } from '../every-method.js';
 import { StoreError, type Store } from '../types.js';
 import { createAccountStore } from './accounts.js';
 import { collectionsOf, ensureIndexes } from './collections.js';
-import { databaseNameOf, redactUrl } from './errors.js';
+import { classifyMongoError, databaseNameOf, redactUrl } from './errors.js';
 import { createLeaseStore } from './leases.js';
 import { createOrganizationStore } from './organizations.js';
 import { createRecordStores, type BulkStrategy } from './records.js';
@@ -98,12 +99,13 @@ function assembleStore(deps: {
   const leases = createLeaseStore({ collections, guards });
   const records = createRecordStores(collections, deps.bulk);
 
-  return {
-    describe: () => deps.description,
+  const methods = everyMethod<Omit<Store, 'describe' | 'close'>>({
     async ping() {
       await db.command({ ping: 1 });
     },
-    close: () => client.close(),
+    async probeWrite() {
+      await db.collection<{ _id: string; at: Date }>('write_probe').updateOne({ _id: 'probe' }, { $set: { at: new Date() } }, { upsert: true });
+    },
     // Other replicas' writes are invisible without change streams (which FerretDB lacks): unknown.
     changeToken: async () => null,
 
@@ -141,6 +143,7 @@ function assembleStore(deps: {
     getSyncState: (userId, connector) => records.getSyncState(userId, connector),
     putSyncState: (state) => records.putSyncState(state),
     putSyncStates: (states) => records.putSyncStates(states),
+    recordLoginTimes: (times) => records.recordLoginTimes(times),
     listSyncStates: (connector) => records.listSyncStates(connector),
 
     acquireLease: (name, holder, ttlMs, now) => leases.acquireLease(name, holder, ttlMs, now),
@@ -153,5 +156,12 @@ function assembleStore(deps: {
 
     appendAudit: (entry) => records.appendAudit(entry),
     listAudit: (filter) => records.listAudit(filter),
-  };
+  }, async (call) => {
+    try {
+      return await call();
+    } catch (error) {
+      throw classifyMongoError(error, deps.description);
+    }
+  });
+  return { describe: () => deps.description, close: () => client.close(), ...methods };
 }

@@ -8,6 +8,7 @@ import {
   type ConnectorState,
   type Invitation,
   type PrewarmRun,
+  type LoginTimes,
   type SyncState,
 } from '../types.js';
 import type { Collections } from './collections.js';
@@ -243,6 +244,17 @@ export function createRecordStores(c: Collections, bulk: BulkStrategy) {
 
     async putSyncStates(states: SyncState[]): Promise<void> {
       await replaceAll(c.syncStates, states.map(syncStateDoc), bulk);
+    },
+
+    async recordLoginTimes(times: readonly LoginTimes[]): Promise<void> {
+      if (times.length === 0) return;
+      // $max: a later time written meanwhile stays; no upsert: a missing state is left out.
+      await c.syncStates.bulkWrite(
+        times.map((t) => ({
+          updateOne: { filter: { _id: tupleKey(t.userId, t.connector) }, update: { $max: { lastLoginAt: t.at, lastReconciledAt: t.at } } },
+        })),
+        { ordered: false },
+      );
     },
 
     async listSyncStates(connector?: string): Promise<SyncState[]> {

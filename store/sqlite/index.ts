@@ -8,6 +8,8 @@ import { createDirectoryCacheQueries } from './directory-cache.js';
 import { createInvitationQueries } from './invitations.js';
 import { createLeaseQueries } from './leases.js';
 import { startCheckpointer, type Checkpointer } from './checkpointer.js';
+import { withLockWait } from './lock-wait.js';
+import { everyMethod } from '../every-method.js';
 import { migrate } from './migrations.js';
 import { createOrganizationQueries } from './organizations.js';
 import { createPrewarmRunQueries } from './prewarm-runs.js';
@@ -15,15 +17,22 @@ import { createSyncStateQueries } from './sync-state.js';
 
 const MEMORY = ':memory:';
 
+export interface SqliteStoreOptions {
+  /** How long a call waits, asynchronously, for another writer's lock (see lock-wait.ts). Default 2 s. */
+  busyTimeoutMs?: number;
+}
+
 /**
  * Opens (creating if needed) the embedded store: one SQLite file, shared safely by several
- * processes through WAL and write transactions that wait up to `busy_timeout` for the lock.
+ * processes through WAL and write transactions that wait for another writer's lock off the
+ * event loop.
  */
-export function openSqliteStore(path: string): Store {
+export function openSqliteStore(path: string, options: SqliteStoreOptions = {}): Store {
   if (path !== MEMORY) mkdirSync(dirname(resolve(path)), { recursive: true });
   const db = new Database(path);
   try {
-    // First, so that the pragmas and migrations below wait for another process's lock.
+    // First, so that the pragmas and migrations below wait for another process's lock: at start,
+    // nothing else is served yet, so SQLite's own (blocking) wait is fine.
     db.pragma('busy_timeout = 5000');
     db.pragma('journal_mode = WAL');
     db.pragma('foreign_keys = ON');
@@ -31,20 +40,23 @@ export function openSqliteStore(path: string): Store {
     // spares the login path an fsync per write.
     db.pragma('synchronous = NORMAL');
     migrate(db);
-    if (path === MEMORY) return createSqliteStore(db, path, null);
+    // From here on a lock is waited for asynchronously (lock-wait.ts), never on the event loop.
+    db.pragma('busy_timeout = 0');
+    const busyTimeoutMs = options.busyTimeoutMs ?? 2_000;
+    if (path === MEMORY) return createSqliteStore(db, path, null, busyTimeoutMs);
     // Checkpoints run in a worker (see checkpointer.ts); should it fail, SQLite's own take over.
     db.pragma('wal_autocheckpoint = 0');
     const checkpointer = startCheckpointer(resolve(path), 1_000, () => {
       if (db.open) db.pragma('wal_autocheckpoint = 1000');
     });
-    return createSqliteStore(db, path, checkpointer);
+    return createSqliteStore(db, path, checkpointer, busyTimeoutMs);
   } catch (error) {
     db.close();
     throw error;
   }
 }
 
-function createSqliteStore(db: Database.Database, path: string, checkpointer: Checkpointer | null): Store {
+function createSqliteStore(db: Database.Database, path: string, checkpointer: Checkpointer | null, busyTimeoutMs: number): Store {
   const accounts = createAccountQueries(db);
   const organizations = createOrganizationQueries(db);
   const invitations = createInvitationQueries(db);
@@ -56,66 +68,74 @@ function createSqliteStore(db: Database.Database, path: string, checkpointer: Ch
   const ping = db.prepare<[], number>('SELECT 1').pluck();
   const version = db.prepare<[], string>('SELECT sqlite_version()').pluck().get() ?? 'unknown';
   const dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
+  const probe = db.prepare<[string]>('INSERT INTO write_probe (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at');
 
-  // The interface is asynchronous for the networked backends; better-sqlite3 answers at once.
-  // `async` turns a thrown error into a rejected promise, as callers of a Store expect.
-  return {
-    describe: () => `sqlite ${version} (${path})`,
-    async ping() {
+  // The interface is asynchronous for the networked backends; better-sqlite3 answers at once,
+  // and `withLockWait` makes each call a promise that waits out another writer's lock.
+  const methods = everyMethod<Omit<Store, 'describe' | 'close'>>({
+    ping: () => {
       ping.get();
     },
+    probeWrite: () => {
+      probe.run(new Date().toISOString());
+    },
+    // SQLite bumps data_version when another connection commits to the file.
+    changeToken: () => String(dataVersion.get()),
+
+    getAccount: (userId) => accounts.get(userId),
+    findAccountByIdentity: (identity) => accounts.findByIdentity(identity),
+    findAccountByEmail: (email) => accounts.findByEmail(email),
+    createAccount: (user, memberships, now) => accounts.create(user, memberships, now),
+    updateAccount: (userId, updater, now) => accounts.update(userId, updater, now),
+    listGroupMembers: (organization, group) => accounts.listGroupMembers(organization, group),
+    countUsers: () => accounts.countUsers(),
+    listAccounts: ({ afterId, limit }) => accounts.listPage(afterId ?? '', limit),
+
+    listOrganizations: () => organizations.list(),
+    getOrganization: (key) => organizations.get(key),
+    createOrganization: (org) => organizations.create(org),
+    ensureOrganization: (org) => organizations.ensure(org),
+    addGroup: (organization, group) => organizations.addGroup(organization, group),
+
+    createInvitation: (invitation) => invitations.create(invitation),
+    pendingInvitations: (email) => invitations.pending(email),
+    listPendingInvitations: () => invitations.allPending(),
+    acceptInvitations: (ids, userId, now) => invitations.accept(ids, userId, now),
+
+    getCachedUser: (connector, subject) => cache.getUser(connector, subject),
+    putCachedUser: (user) => cache.putUser(user),
+    putCachedUsers: (users) => cache.putUsers(users),
+    listCachedUsers: (connector) => cache.listUsers(connector),
+    getCachedUsers: (connector, subjects) => cache.getUsers(connector, subjects),
+    countCachedMemberships: (connector) => cache.countMemberships(connector),
+    putCachedGroups: (groups) => cache.putGroups(groups),
+    replaceCachedGroups: (connector, groups) => cache.replaceGroups(connector, groups),
+    deleteCachedGroups: (connector, ids) => cache.deleteGroups(connector, ids),
+    listCachedGroups: (connector) => cache.listGroups(connector),
+
+    getSyncState: (userId, connector) => syncStates.get(userId, connector),
+    putSyncState: (state) => syncStates.put(state),
+    putSyncStates: (states) => syncStates.putMany(states),
+    recordLoginTimes: (times) => syncStates.recordLoginTimes(times),
+    listSyncStates: (connector) => syncStates.list(connector),
+
+    acquireLease: (name, holder, ttlMs, now) => leases.acquire(name, holder, ttlMs, now),
+    releaseLease: (name, holder) => leases.release(name, holder),
+
+    putPrewarmRun: (run) => runs.put(run),
+    getPrewarmRun: (id) => runs.get(id),
+    getConnectorState: (connector) => runs.getConnectorState(connector),
+    putConnectorState: (state) => runs.putConnectorState(state),
+
+    appendAudit: (entry) => audit.append(entry),
+    listAudit: (filter) => audit.list(filter),
+  }, (call) => withLockWait(call, { busyTimeoutMs, location: path }));
+  return {
+    describe: () => `sqlite ${version} (${path})`,
     async close() {
       await checkpointer?.stop();
       if (db.open) db.close();
     },
-    // SQLite bumps data_version when another connection commits to the file.
-    changeToken: async () => String(dataVersion.get()),
-
-    getAccount: async (userId) => accounts.get(userId),
-    findAccountByIdentity: async (identity) => accounts.findByIdentity(identity),
-    findAccountByEmail: async (email) => accounts.findByEmail(email),
-    createAccount: async (user, memberships, now) => accounts.create(user, memberships, now),
-    updateAccount: async (userId, updater, now) => accounts.update(userId, updater, now),
-    listGroupMembers: async (organization, group) => accounts.listGroupMembers(organization, group),
-    countUsers: async () => accounts.countUsers(),
-    listAccounts: async ({ afterId, limit }) => accounts.listPage(afterId ?? '', limit),
-
-    listOrganizations: async () => organizations.list(),
-    getOrganization: async (key) => organizations.get(key),
-    createOrganization: async (org) => organizations.create(org),
-    ensureOrganization: async (org) => organizations.ensure(org),
-    addGroup: async (organization, group) => organizations.addGroup(organization, group),
-
-    createInvitation: async (invitation) => invitations.create(invitation),
-    pendingInvitations: async (email) => invitations.pending(email),
-    listPendingInvitations: async () => invitations.allPending(),
-    acceptInvitations: async (ids, userId, now) => invitations.accept(ids, userId, now),
-
-    getCachedUser: async (connector, subject) => cache.getUser(connector, subject),
-    putCachedUser: async (user) => cache.putUser(user),
-    putCachedUsers: async (users) => cache.putUsers(users),
-    listCachedUsers: async (connector) => cache.listUsers(connector),
-    getCachedUsers: async (connector, subjects) => cache.getUsers(connector, subjects),
-    countCachedMemberships: async (connector) => cache.countMemberships(connector),
-    putCachedGroups: async (groups) => cache.putGroups(groups),
-    replaceCachedGroups: async (connector, groups) => cache.replaceGroups(connector, groups),
-    deleteCachedGroups: async (connector, ids) => cache.deleteGroups(connector, ids),
-    listCachedGroups: async (connector) => cache.listGroups(connector),
-
-    getSyncState: async (userId, connector) => syncStates.get(userId, connector),
-    putSyncState: async (state) => syncStates.put(state),
-    putSyncStates: async (states) => syncStates.putMany(states),
-    listSyncStates: async (connector) => syncStates.list(connector),
-
-    acquireLease: async (name, holder, ttlMs, now) => leases.acquire(name, holder, ttlMs, now),
-    releaseLease: async (name, holder) => leases.release(name, holder),
-
-    putPrewarmRun: async (run) => runs.put(run),
-    getPrewarmRun: async (id) => runs.get(id),
-    getConnectorState: async (connector) => runs.getConnectorState(connector),
-    putConnectorState: async (state) => runs.putConnectorState(state),
-
-    appendAudit: async (entry) => audit.append(entry),
-    listAudit: async (filter) => audit.list(filter),
+    ...methods,
   };
 }

@@ -150,6 +150,16 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    description: 'write probe (readiness after a failed write)',
+    sql: `
+      CREATE TABLE write_probe (
+        id  INTEGER PRIMARY KEY CHECK (id = 1),
+        at  TEXT NOT NULL
+      );
+    `,
+  },
 ];
 
 export function schemaVersion(db: Database): number {

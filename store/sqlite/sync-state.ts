@@ -1,5 +1,5 @@
 import type { Database } from 'better-sqlite3';
-import type { SyncState, SyncStatus } from '../types.js';
+import type { LoginTimes, SyncState, SyncStatus } from '../types.js';
 import { translateConstraints } from './errors.js';
 import { decodeMemberships, decodeStrings, encodeMemberships, encodeStrings } from './json-columns.js';
 import { checkMemberships } from './validate.js';
@@ -22,6 +22,7 @@ export interface SyncStateQueries {
   get(userId: string, connector: string): SyncState | null;
   put(state: SyncState): void;
   putMany(states: SyncState[]): void;
+  recordLoginTimes(times: readonly LoginTimes[]): void;
   list(connector?: string): SyncState[];
 }
 
@@ -65,6 +66,15 @@ export function createSyncStateQueries(db: Database): SyncStateQueries {
   const writeMany = db.transaction((states: SyncState[]) => {
     for (const state of states) writeOne(state);
   });
+  // ISO times of one format compare as strings; max() keeps a later time written meanwhile.
+  const touch = db.prepare<[string, string, string, string]>(
+    `UPDATE sync_states SET last_login_at = max(coalesce(last_login_at, ''), ?),
+       last_reconciled_at = max(coalesce(last_reconciled_at, ''), ?)
+     WHERE user_id = ? AND connector = ?`,
+  );
+  const touchMany = db.transaction((times: readonly LoginTimes[]) => {
+    for (const t of times) touch.run(t.at, t.at, t.userId, t.connector);
+  });
 
   return {
     get(userId, connector) {
@@ -73,6 +83,7 @@ export function createSyncStateQueries(db: Database): SyncStateQueries {
     },
     put: (state) => writeOne(state),
     putMany: (states) => writeMany.immediate(states),
+    recordLoginTimes: (times) => touchMany.immediate(times),
     list: (connector) => (connector === undefined ? selectAll.all() : selectByConnector.all(connector)).map(fromRow),
   };
 

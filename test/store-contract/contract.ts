@@ -128,6 +128,11 @@ export function describeStoreContract(label: string, open: () => Promise<Store>)
         expect(store.describe()).not.toBe('');
       });
 
+      it('takes a write probe, again and again', async () => {
+        await expect(store.probeWrite()).resolves.toBeUndefined();
+        await expect(store.probeWrite()).resolves.toBeUndefined();
+      });
+
       it('starts empty', async () => {
         expect(await store.countUsers()).toBe(0);
         expect(await store.listOrganizations()).toEqual([]);
@@ -670,6 +675,23 @@ export function describeStoreContract(label: string, open: () => Promise<Store>)
         expect(okta.map(key).sort()).toEqual(['user-1/okta-prod', 'user-2/okta-prod']);
         expect(okta.find((s) => s.userId === 'user-1')).toEqual(replaced);
         expect(await store.listSyncStates('gitlab')).toEqual([]);
+      });
+
+      it('records login times on existing states only, never moving them back, touching nothing else', async () => {
+        const T1 = '2025-04-01T00:00:00.000Z';
+        const T2 = '2025-05-01T00:00:00.000Z';
+        const state = syncState('user-1', 'okta-prod', { status: 'stale', lastError: 'timeout', lastReconciledAt: null });
+        await store.putSyncState(state);
+        await store.recordLoginTimes([
+          { userId: 'user-1', connector: 'okta-prod', at: T2 },
+          { userId: 'user-9', connector: 'okta-prod', at: T2 },
+        ]);
+        expect(await store.getSyncState('user-1', 'okta-prod')).toEqual({ ...state, lastLoginAt: T2, lastReconciledAt: T2 });
+        expect(await store.getSyncState('user-9', 'okta-prod')).toBeNull();
+
+        await store.recordLoginTimes([{ userId: 'user-1', connector: 'okta-prod', at: T1 }]);
+        expect(await store.getSyncState('user-1', 'okta-prod')).toMatchObject({ lastLoginAt: T2, lastReconciledAt: T2 });
+        await store.recordLoginTimes([]);
       });
     });
 

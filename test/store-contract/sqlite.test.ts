@@ -7,7 +7,8 @@ import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../store/sqlite/index.js';
 import { MIGRATIONS } from '../../store/sqlite/migrations.js';
-import { StoreError, type Membership } from '../../store/types.js';
+import { classifySqliteError } from '../../store/sqlite/lock-wait.js';
+import { StoreBusyError, StoreError, StoreUnavailableError, type Membership } from '../../store/types.js';
 import { describeStoreContract } from './contract.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'jitsync-sqlite-contract-'));
@@ -91,6 +92,42 @@ describe('sqlite store', () => {
     expect(account?.version).toBe(1);
     await expect(store.acquireLease('l', 'h', 1000, 'not a time')).rejects.toThrow(/not an ISO-8601 timestamp/);
     await store.close();
+  });
+
+  it('waits for another writer\'s lock without blocking the event loop, and gives up with StoreBusyError', async () => {
+    const path = freshPath();
+    const store = openSqliteStore(path, { busyTimeoutMs: 200 });
+    const other = new Database(path);
+    try {
+      other.exec('BEGIN IMMEDIATE');
+      let ticks = 0;
+      const ticker = setInterval(() => ticks++, 1);
+      const write = store.probeWrite();
+      await expect(write).rejects.toBeInstanceOf(StoreBusyError);
+      clearInterval(ticker);
+      // The event loop kept turning while the write waited (a blocking wait gives 0 ticks).
+      expect(ticks).toBeGreaterThan(10);
+      // Reads go on meanwhile (WAL).
+      expect(await store.countUsers()).toBe(0);
+
+      const waiting = store.probeWrite();
+      setTimeout(() => other.exec('ROLLBACK'), 50);
+      await expect(waiting).resolves.toBeUndefined();
+    } finally {
+      if (other.inTransaction) other.exec('ROLLBACK');
+      other.close();
+      await store.close();
+    }
+  });
+
+  it('reads a full disk, an I/O error or a read-only file as StoreUnavailableError naming the file', () => {
+    for (const code of ['SQLITE_FULL', 'SQLITE_IOERR_WRITE', 'SQLITE_READONLY', 'SQLITE_CANTOPEN']) {
+      const error = classifySqliteError(new Database.SqliteError('disk trouble', code), '/data/jitsync.db');
+      expect(error).toBeInstanceOf(StoreUnavailableError);
+      expect((error as Error).message).toBe(`the SQLite store /data/jitsync.db cannot be used: disk trouble (${code})`);
+    }
+    const constraint = new Database.SqliteError('UNIQUE constraint failed', 'SQLITE_CONSTRAINT_UNIQUE');
+    expect(classifySqliteError(constraint, '/data/jitsync.db')).toBe(constraint);
   });
 
   it('serializes writers in separate processes sharing one file', async () => {

@@ -27,13 +27,19 @@ export const DIRECTORY = {
   ],
 };
 
+export interface Answer {
+  status: number;
+  body: any;
+  headers: Headers;
+}
+
 export interface TestDaemon {
   daemon: Daemon;
   url: string;
   dir: string;
   /** POSTs/GETs with the right token for the route unless `token` says otherwise. */
-  call(method: string, path: string, body?: unknown, token?: string | null): Promise<{ status: number; body: any }>;
-  login(body: Record<string, unknown>): Promise<{ status: number; body: any }>;
+  call(method: string, path: string, body?: unknown, token?: string | null): Promise<Answer>;
+  login(body: Record<string, unknown>): Promise<Answer>;
   stop(): Promise<void>;
   /** Stops the daemon and starts a new one on the same config and folder (the state stays). */
   restart(): Promise<TestDaemon>;
@@ -44,7 +50,16 @@ export interface TestDaemon {
  * loopback port). `yaml` is appended to a base config; `provisioning` replaces the default block.
  */
 export async function startDaemon(
-  options: { provisioning?: string; extra?: string; directory?: unknown; demoPrewarm?: string; store?: string; dir?: string } = {},
+  options: {
+    provisioning?: string;
+    extra?: string;
+    directory?: unknown;
+    demoPrewarm?: string;
+    store?: string;
+    dir?: string;
+    /** More `server:` keys, as YAML lines indented by two spaces. */
+    server?: string;
+  } = {},
 ): Promise<TestDaemon> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'jitsync-test-'));
   if (!options.dir) writeFileSync(join(dir, 'directory.json'), JSON.stringify(options.directory ?? DIRECTORY));
@@ -53,6 +68,7 @@ server:
   listen: 127.0.0.1:0
   hookToken: ${HOOK_TOKEN}
   adminToken: ${ADMIN_TOKEN}
+${options.server ?? ''}
 store: ${options.store ?? 'sqlite:./jitsync.db'}
 log: { level: silent }
 provisioning:
@@ -80,7 +96,7 @@ ${options.extra ?? ''}
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     });
     const text = await response.text();
-    return { status: response.status, body: text ? JSON.parse(text) : null };
+    return { status: response.status, body: text ? JSON.parse(text) : null, headers: response.headers };
   };
 
   return {

@@ -1,0 +1,41 @@
+import type { Logger } from 'pino';
+import { StoreUnavailableError, type Store } from '../store/types.js';
+
+/**
+ * Readiness as the store allows it. A request that meets `StoreUnavailableError` (disk full, I/O
+ * error, unreachable server) makes the daemon unready; from then on `/readyz` tries a small
+ * durable write, and ready again once one succeeds, without a restart. A busy store (another
+ * writer's lock) is transient and leaves readiness alone: a foreign lock must not take every
+ * replica out of a load balancer.
+ */
+export interface StoreHealth {
+  /** Told of each error a request or background task met. */
+  noteError(error: unknown): void;
+  check(): Promise<{ ready: true } | { ready: false; reason: string }>;
+}
+
+export function createStoreHealth(store: Store, logger: Logger): StoreHealth {
+  let unavailable = false;
+  return {
+    noteError(error) {
+      if (!(error instanceof StoreUnavailableError) || unavailable) return;
+      unavailable = true;
+      logger.error({ err: error }, 'store unavailable: not ready until a write succeeds');
+    },
+    async check() {
+      try {
+        if (unavailable) {
+          await store.probeWrite();
+          unavailable = false;
+          logger.info('store takes writes again: ready');
+        } else {
+          await store.ping();
+        }
+        return { ready: true };
+      } catch (error) {
+        this.noteError(error);
+        return { ready: false, reason: error instanceof StoreUnavailableError ? 'store_unavailable' : 'store_error' };
+      }
+    },
+  };
+}
