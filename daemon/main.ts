@@ -5,16 +5,16 @@ import { observeWrites } from '../store/observe.js';
 import { openStore } from '../store/open.js';
 import type { PrewarmRun, Store } from '../store/types.js';
 import { createAdminService } from './admin/admin-service.js';
+import { startBackgroundThread, type BackgroundThread } from './background/thread.js';
 import { settingsFor, type JitsyncConfig } from './config/schema.js';
 import type { DriftService } from './drift/types.js';
-import { startDriftThread, type DriftThread } from './drift/drift-thread.js';
 import { buildServer, type JitsyncServer } from './http/server.js';
 import { createLoginService, type LoginService } from './login/login-service.js';
 import { createLoginTimesBuffer } from './login/login-times.js';
 import { createMetrics } from './metrics.js';
 import { createOrganizationsCache } from './organizations-cache.js';
 import { createStoreHealth } from './store-health.js';
-import { createPrewarmService, type PrewarmService } from './prewarm/prewarm-service.js';
+import type { PrewarmService } from './prewarm/prewarm-service.js';
 import { startPrewarmScheduler } from './prewarm/scheduler.js';
 
 /**
@@ -44,26 +44,32 @@ export interface DaemonOptions {
 export async function createDaemon(config: JitsyncConfig, logger: Logger, options: DaemonOptions = {}): Promise<Daemon> {
   const busyTimeoutMs = config.server.storeBusyTimeoutMs;
   const backend = await openStore(config.store, { busyTimeoutMs });
-  const connectorIds = config.connectors.map((c) => c.id);
-  let drift: DriftThread;
+  let background: BackgroundThread;
+  // Every write of the process goes through this one observed store (the background thread's
+  // too): the drift model is told of each. See the README's architecture part.
+  let store: Store | null = null;
   try {
-    // The drift model lives on a thread of its own (see docs in the README's architecture part).
-    drift = await startDriftThread({
-      config: { provisioning: config.provisioning, connectors: config.connectors },
-      store: config.store,
-      busyTimeoutMs,
-      connectorIds,
-      changeToken: () => backend.changeToken(),
-    });
+    background = await startBackgroundThread(
+      {
+        config: { provisioning: config.provisioning, connectors: config.connectors, baseDir: config.baseDir },
+        store: config.store,
+        busyTimeoutMs,
+        logLevel: logger.level,
+        progress: options.onPrewarmProgress !== undefined,
+        ...(options.onPrewarmProgress ? { onProgress: options.onPrewarmProgress } : {}),
+      },
+      { store: () => store ?? backend, changeToken: () => backend.changeToken() },
+    );
   } catch (error) {
     await backend.close();
     throw error;
   }
-  // Everything writes through the observed store, so the drift thread is told of each write.
-  const store = observeWrites(backend, drift);
+  store = observeWrites(backend, background.listener);
+  const { drift, prewarm } = background;
   try {
     for (const org of config.organizations) await store.ensureOrganization(org);
 
+    // The login thread's own connectors, for live look-ups (the background thread has its own).
     const connectors = new Map<string, Connector>();
     for (const entry of config.connectors) {
       connectors.set(entry.id, await createConnector(entry, { baseDir: config.baseDir }));
@@ -79,14 +85,6 @@ export async function createDaemon(config: JitsyncConfig, logger: Logger, option
       settingsFor: (connectorId) => settingsFor(config, connectorId),
     });
     const admin = createAdminService({ store, organizations, connectorIds: [...connectors.keys()] });
-    const prewarm = createPrewarmService({
-      store,
-      connectors,
-      settingsFor: (connectorId) => settingsFor(config, connectorId),
-      logger,
-      driftSummary: (connectorId) => drift.summary(connectorId),
-      ...(options.onPrewarmProgress ? { onProgress: options.onPrewarmProgress } : {}),
-    });
     const server = await buildServer({
       login,
       admin,
@@ -118,16 +116,16 @@ export async function createDaemon(config: JitsyncConfig, logger: Logger, option
       async close() {
         await scheduler?.stop();
         await server.close();
+        // Before the store: runs in flight are recorded through it as they stop.
+        await background.close();
         await loginTimes.close();
-        await prewarm.close();
-        await drift.close();
         for (const connector of connectors.values()) await connector.close?.();
-        await store.close();
+        await backend.close();
       },
     };
   } catch (error) {
-    await drift.close();
-    await store.close();
+    await background.close();
+    await backend.close();
     throw error;
   }
 }

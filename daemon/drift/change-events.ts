@@ -2,7 +2,7 @@ import type { WriteListener } from '../../store/observe.js';
 import type { Account, CachedUser, SyncState } from '../../store/types.js';
 
 /**
- * A committed write, as the drift thread is told of it: what the observed store reports
+ * A committed write, as the background thread is told of it: what the observed store reports
  * (`WriteListener`), as data that crosses a thread boundary.
  */
 export type ChangeEvent =

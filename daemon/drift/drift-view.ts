@@ -18,7 +18,7 @@ export interface DriftViewDeps {
   settingsFor(connectorId: string): ProvisioningSettings;
   /**
    * Changes when a process other than this one wrote (default: the store's `changeToken`). The
-   * drift thread is handed the token of the connection that makes this process's writes.
+   * background thread is handed the token of the connection that makes this process's writes.
    */
   changeToken?: () => Promise<string | null>;
   /** Accounts read per `listAccounts` call. */

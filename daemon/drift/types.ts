@@ -107,7 +107,7 @@ export interface DriftService {
   report(filter?: DriftFilter): Promise<DriftPage>;
   /**
    * The report as the HTTP answer's body. Rendered where the report is made, so that a large
-   * page crosses from the drift thread as one string, not as thousands of objects.
+   * page crosses from the background thread as one string, not as thousands of objects.
    */
   rendered(filter: DriftFilter, format: DriftFormat, options: { nonce: string }): Promise<string>;
   /** One connector's summary: what a pre-warm run snapshots. */

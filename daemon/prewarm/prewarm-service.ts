@@ -61,7 +61,9 @@ interface RunOutcome {
   cursor: string | null;
 }
 
-const CACHE_BATCH = 2_000;
+// Each batch is one write transaction on the login thread (see daemon/background): small enough to
+// be no pause there.
+const CACHE_BATCH = 500;
 const PROGRESS_EVERY_MS = 1_000;
 
 /** Pre-warm (SPEC §4): pull a connector's groups and members into the directory cache. */

@@ -1,4 +1,12 @@
-import { StoreBusyError, StoreUnavailableError } from '../../store/types.js';
+import {
+  AlreadyExistsError,
+  ConflictError,
+  NotFoundError,
+  StoreBusyError,
+  StoreError,
+  StoreUnavailableError,
+  type UniqueKey,
+} from '../../store/types.js';
 import { AppError } from '../errors.js';
 
 /** An error thrown in a worker thread, as data that crosses to the thread that answers. */
@@ -6,6 +14,10 @@ export type WireError =
   | { kind: 'app'; status: number; code: string; message: string; details?: unknown }
   | { kind: 'store-busy'; waitedMs: number }
   | { kind: 'store-unavailable'; message: string }
+  | { kind: 'not-found'; entity: string; key: string }
+  | { kind: 'already-exists'; key: UniqueKey; value: string }
+  | { kind: 'conflict'; message: string }
+  | { kind: 'store'; message: string }
   | { kind: 'internal'; message: string; stack?: string };
 
 export function toWire(error: unknown): WireError {
@@ -14,6 +26,10 @@ export function toWire(error: unknown): WireError {
   }
   if (error instanceof StoreBusyError) return { kind: 'store-busy', waitedMs: error.waitedMs };
   if (error instanceof StoreUnavailableError) return { kind: 'store-unavailable', message: error.message };
+  if (error instanceof NotFoundError) return { kind: 'not-found', entity: error.entity, key: error.key };
+  if (error instanceof AlreadyExistsError) return { kind: 'already-exists', key: error.key, value: error.value };
+  if (error instanceof ConflictError) return { kind: 'conflict', message: error.message };
+  if (error instanceof StoreError) return { kind: 'store', message: error.message };
   const message = error instanceof Error ? error.message : String(error);
   return { kind: 'internal', message, ...(error instanceof Error && error.stack ? { stack: error.stack } : {}) };
 }
@@ -27,6 +43,14 @@ export function fromWire(error: WireError): Error {
       return new StoreBusyError(error.waitedMs);
     case 'store-unavailable':
       return new StoreUnavailableError(error.message);
+    case 'not-found':
+      return new NotFoundError(error.entity, error.key);
+    case 'already-exists':
+      return new AlreadyExistsError(error.key, error.value);
+    case 'conflict':
+      return new ConflictError(error.message);
+    case 'store':
+      return new StoreError(error.message);
     case 'internal': {
       const internal = new Error(error.message);
       if (error.stack) internal.stack = error.stack;

@@ -1,12 +1,13 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { CachedUser } from '../../store/types.js';
-import { startDaemon, type TestDaemon } from '../support/daemon.js';
+import type { CachedUser } from '../store/types.js';
+import { startDaemon, type TestDaemon } from './support/daemon.js';
 
 /**
- * The drift model lives on a thread of its own, with its own store connection: a report being
- * built never holds up a login, and the thread learns of the daemon's writes from change events.
+ * The drift model and pre-warm runs live on the background thread, with its own store connection:
+ * a report being built never holds up a login, and the thread learns of every write the daemon
+ * commits (its own included, which the login thread makes for it) from change events.
  */
 
 let d: TestDaemon;
@@ -29,7 +30,7 @@ function cachedUsers(count: number): CachedUser[] {
   }));
 }
 
-describe('the drift thread', () => {
+describe('the background thread', () => {
   it('answers a login while the first report builds its model', async () => {
     d = await startDaemon();
     await d.daemon.store.putCachedUsers(cachedUsers(30_000));

@@ -1,0 +1,44 @@
+import type { StoreLocation } from '../../store/open.js';
+import type { PrewarmRun } from '../../store/types.js';
+import type { JitsyncConfig } from '../config/schema.js';
+import type { ChangeEvent } from '../drift/change-events.js';
+import type { DriftFilter, DriftFormat } from '../drift/types.js';
+import type { PrewarmOptions } from '../prewarm/prewarm-service.js';
+import type { Reply } from '../threads/replies.js';
+import type { WireError } from '../threads/wire-errors.js';
+
+/** What the background thread is started with: plain data, copied into the thread. */
+export interface BackgroundData {
+  config: Pick<JitsyncConfig, 'provisioning' | 'connectors' | 'baseDir'>;
+  store: StoreLocation;
+  busyTimeoutMs: number;
+  logLevel: string;
+  /** Whether the login thread wants every change of a run's record (progress bars). */
+  progress: boolean;
+}
+
+/** A call from the login thread to a service of the background thread. */
+export type BackgroundCall =
+  | { method: 'drift.report'; filter: DriftFilter }
+  | { method: 'drift.rendered'; filter: DriftFilter; format: DriftFormat; nonce: string }
+  | { method: 'drift.summary'; connectorId: string }
+  | { method: 'prewarm.start'; connectorId: string; options: PrewarmOptions }
+  | { method: 'prewarm.get'; runId: string }
+  | { method: 'prewarm.close' };
+
+export type ToBackground =
+  | { type: 'events'; events: ChangeEvent[] }
+  /** `token`: the login thread's change token when the call was made (see drift-view.ts). */
+  | { type: 'call'; id: number; call: BackgroundCall; token: string | null }
+  | ({ type: 'write-result' } & Reply)
+  | { type: 'stop' };
+
+export type FromBackground =
+  | { type: 'ready' }
+  | { type: 'failed'; error: WireError }
+  | ({ type: 'result' } & Reply)
+  /** A store write of the background thread, made by the login thread (see forward-writes.ts). */
+  | { type: 'write'; id: number; method: string; args: unknown[] }
+  | { type: 'run-progress'; run: PrewarmRun }
+  | { type: 'run-ended'; run: PrewarmRun }
+  | { type: 'stopped' };

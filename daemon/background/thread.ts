@@ -1,0 +1,183 @@
+import type { WriteListener } from '../../store/observe.js';
+import type { PrewarmRun, Store } from '../../store/types.js';
+import { emitChangeEvents, type ChangeEvent } from '../drift/change-events.js';
+import type { DriftService } from '../drift/types.js';
+import { AppError } from '../errors.js';
+import type { PrewarmService } from '../prewarm/prewarm-service.js';
+import { startModuleWorker } from '../threads/module-worker.js';
+import { pendingReplies } from '../threads/replies.js';
+import { fromWire, toWire } from '../threads/wire-errors.js';
+import { isStoreWrite } from './forward-writes.js';
+import type { BackgroundCall, BackgroundData, FromBackground, ToBackground } from './protocol.js';
+
+/**
+ * The login thread's side of the background thread (worker.ts): the drift and pre-warm services,
+ * answered there; `listener`, told of every write the login thread commits, which it passes on as
+ * change events; and the writes the background thread asks for, made here on `store`.
+ */
+export interface BackgroundThread {
+  drift: DriftService;
+  prewarm: PrewarmService;
+  /** Give it to `observeWrites`: each committed write becomes a change event for the drift model. */
+  listener: WriteListener;
+  /** Aborts pre-warm runs in flight (recorded as failed) and stops the thread. */
+  close(): Promise<void>;
+}
+
+export interface BackgroundOptions extends BackgroundData {
+  /** Called with every change of a run's record (the CLI's progress bar); needs `progress`. */
+  onProgress?: (run: PrewarmRun) => void;
+  /** More cache entries than this between two calls: the drift model is told to rebuild instead. */
+  maxPendingCacheEntries?: number;
+}
+
+/**
+ * Starts the background thread and waits until its store and connectors are open. `store` is the
+ * login thread's observed store: the background thread's writes are made through it. Change
+ * events are posted batched per turn of the event loop, and always before a call or a write's
+ * answer, so that the drift model has seen every write that completed before it is asked.
+ */
+export async function startBackgroundThread(
+  options: BackgroundOptions,
+  deps: { store: () => Store; changeToken: () => Promise<string | null> },
+): Promise<BackgroundThread> {
+  const { onProgress, maxPendingCacheEntries = 20_000, ...data } = options;
+  const worker = startModuleWorker(import.meta.url, 'worker', { workerData: data });
+  const calls = pendingReplies();
+  const runs = new Map<string, (run: PrewarmRun) => void>();
+  // A run that ended before its starter was told (it cannot today; kept so that it never hangs).
+  const endedEarly = new Map<string, PrewarmRun>();
+  let exited: Error | null = null;
+
+  let events: ChangeEvent[] = [];
+  let cacheEntries = 0;
+  let flushScheduled = false;
+  const post = (message: ToBackground) => {
+    if (exited === null) worker.postMessage(message);
+  };
+  const flush = () => {
+    flushScheduled = false;
+    if (events.length === 0) return;
+    post({ type: 'events', events });
+    events = [];
+  };
+  const listener = emitChangeEvents((event) => {
+    if (event.kind === 'cached-users') {
+      // A full pre-warm run's worth of entries is not worth copying across: the model rebuilds.
+      cacheEntries += event.users.length;
+      if (cacheEntries > maxPendingCacheEntries) event = { kind: 'other' };
+    }
+    events.push(event);
+    if (!flushScheduled) {
+      flushScheduled = true;
+      setImmediate(flush);
+    }
+  });
+
+  const write = (id: number, method: string, args: unknown[]) => {
+    const store = deps.store() as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+    const made = isStoreWrite(method) ? store[method]!(...args) : Promise.reject(new Error(`not a store write: ${method}`));
+    made.then(
+      (value) => {
+        flush();
+        post({ type: 'write-result', id, ok: true, value });
+      },
+      (error: unknown) => {
+        flush();
+        post({ type: 'write-result', id, ok: false, error: toWire(error) });
+      },
+    );
+  };
+
+  await new Promise<void>((resolve, reject) => {
+    const started = (message: FromBackground) => {
+      if (message.type === 'ready') settle(null);
+      else if (message.type === 'failed') settle(fromWire(message.error));
+      // Writes while starting (none today) are made as later ones are.
+      else if (message.type === 'write') write(message.id, message.method, message.args);
+    };
+    const failed = (error: Error) => settle(error);
+    const stopped = (code: number) => settle(new Error(`the background thread stopped at start (exit code ${code})`));
+    const settle = (error: Error | null) => {
+      worker.off('message', started).off('error', failed).off('exit', stopped);
+      if (error) reject(error);
+      else resolve();
+    };
+    worker.on('message', started).on('error', failed).on('exit', stopped);
+  });
+
+  let stopped: (() => void) | null = null;
+  worker.on('message', (message: FromBackground) => {
+    switch (message.type) {
+      case 'result':
+        return calls.settle(message);
+      case 'write':
+        return write(message.id, message.method, message.args);
+      case 'run-progress':
+        return onProgress?.(message.run);
+      case 'run-ended': {
+        const waiter = runs.get(message.run.id);
+        runs.delete(message.run.id);
+        if (waiter) waiter(message.run);
+        else endedEarly.set(message.run.id, message.run);
+        return;
+      }
+      case 'stopped':
+        return stopped?.();
+    }
+  });
+  const fail = (error: Error) => {
+    exited = error;
+    calls.rejectAll(error);
+  };
+  worker.on('error', (error) => fail(new AppError(503, 'background_unavailable', `the background thread failed: ${error.message}`)));
+  worker.on('exit', () => fail(exited ?? new AppError(503, 'background_unavailable', 'the background thread has stopped')));
+  worker.unref(); // never what keeps a process alive
+
+  const call = async <T>(request: BackgroundCall): Promise<T> => {
+    if (exited) throw exited;
+    const token = await deps.changeToken();
+    flush();
+    cacheEntries = 0;
+    return calls.request<T>((id) => post({ type: 'call', id, call: request, token }));
+  };
+
+  const start: PrewarmService['start'] = async (connectorId, runOptions = {}) => {
+    const run = await call<PrewarmRun>({ method: 'prewarm.start', connectorId, options: runOptions });
+    // The run ends on the background thread; its record comes back with `run-ended`.
+    const done = new Promise<PrewarmRun>((resolve) => {
+      const ended = endedEarly.get(run.id);
+      endedEarly.delete(run.id);
+      if (ended) resolve(ended);
+      else runs.set(run.id, resolve);
+    });
+    return { run, done };
+  };
+
+  return {
+    listener,
+    drift: {
+      report: (filter = {}) => call({ method: 'drift.report', filter }),
+      rendered: (filter, format, { nonce }) => call({ method: 'drift.rendered', filter, format, nonce }),
+      summary: (connectorId) => call({ method: 'drift.summary', connectorId }),
+    },
+    prewarm: {
+      start,
+      async run(connectorId, runOptions) {
+        return (await start(connectorId, runOptions)).done;
+      },
+      get: (runId) => call({ method: 'prewarm.get', runId }),
+      close: () => call({ method: 'prewarm.close' }),
+    },
+    async close() {
+      if (exited) return;
+      worker.ref();
+      const exitedNow = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+      await new Promise<void>((resolve) => {
+        stopped = resolve;
+        post({ type: 'stop' });
+      });
+      await exitedNow;
+    },
+  };
+}
