@@ -8,6 +8,7 @@ import { createDriftService } from '../drift/drift-service.js';
 import { createDriftView } from '../drift/drift-view.js';
 import { createLogger } from '../logger.js';
 import { createPrewarmService } from '../prewarm/prewarm-service.js';
+import { lowerThreadPriority } from '../threads/priority.js';
 import { pendingReplies } from '../threads/replies.js';
 import { toWire } from '../threads/wire-errors.js';
 import { forwardWrites, type StoreWrite } from './forward-writes.js';
@@ -22,6 +23,8 @@ import type { BackgroundCall, BackgroundData, FromBackground, ToBackground } fro
 const port = parentPort;
 if (!port) throw new Error('the background worker runs as a worker thread');
 const data = workerData as BackgroundData;
+// A drift build or a pre-warm snapshot can take a whole core for seconds; a login must not wait.
+lowerThreadPriority();
 const send = (message: FromBackground) => port.postMessage(message);
 
 // Writes handed to the login thread, waiting for their answer.

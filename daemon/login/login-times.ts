@@ -4,7 +4,7 @@ import type { LoginTimes, Store } from '../../store/types.js';
 /**
  * Group commit for the times of logins that change nothing else. Such a login writes nothing on
  * its own: its `lastLoginAt`/`lastReconciledAt` wait here (the latest per user and connector) and
- * are written in one batch every `intervalMs` and at a clean stop. A crash loses at most one
+ * are written in batches every `intervalMs` and at a clean stop. A crash loses at most one
  * interval of times, never anything else; a batch the store refuses (busy, unavailable) is kept
  * and tried again at the next tick, so no login ever waits for it.
  */
@@ -16,7 +16,10 @@ export interface LoginTimesBuffer {
   close(): Promise<void>;
 }
 
-export function createLoginTimesBuffer(store: Store, logger: Logger, intervalMs = 1_000): LoginTimesBuffer {
+/** At most this many times per write transaction: each one is a short pause of the login thread. */
+const CHUNK = 250;
+
+export function createLoginTimesBuffer(store: Store, logger: Logger, intervalMs = 250): LoginTimesBuffer {
   let waiting = new Map<string, LoginTimes>();
   let flushing: Promise<void> | null = null;
   let failing = false;
@@ -32,7 +35,7 @@ export function createLoginTimesBuffer(store: Store, logger: Logger, intervalMs 
     const batch = [...waiting.values()];
     waiting = new Map();
     try {
-      await store.recordLoginTimes(batch);
+      for (let i = 0; i < batch.length; i += CHUNK) await store.recordLoginTimes(batch.slice(i, i + CHUNK));
       if (failing) logger.info({ written: batch.length }, 'login times written again');
       failing = false;
     } catch (error) {
