@@ -27,5 +27,5 @@ USER node
 # Inside a container the config must listen on 0.0.0.0:8787 (loopback is the default outside).
 EXPOSE 8787
 VOLUME ["/data"]
-ENTRYPOINT ["node", "dist/daemon/cli.js"]
+ENTRYPOINT ["node", "--v8-pool-size=1", "dist/daemon/cli.js"]
 CMD ["serve", "--config", "/etc/jitsync/jitsync.yaml"]

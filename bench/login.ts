@@ -109,6 +109,9 @@ interface Counts {
 
 const CONNECTIONS = 16;
 
+/** The Node options jitsync is run with: `npm start`, the package's bin and the image. */
+const DAEMON_NODE_OPTIONS = ['--v8-pool-size=1'];
+
 /** Memberships a login from the cache gives each user: matched groups plus one default per organization. */
 function expectedMemberships(directory: Directory): number {
   let total = 0;
@@ -209,7 +212,8 @@ export async function benchLogin(options: {
     expectSame('account.created audit entries', seeded.audit['account.created'] ?? 0, options.users);
     log(`  seeded in ${seed.totalSeconds.toFixed(1)} s (pre-warm ${seed.prewarmSeconds.toFixed(1)} s, accounts ${seed.accountsSeconds.toFixed(1)} s)`);
 
-    daemon = startWorker('daemon-worker.js');
+    // As `npm start` and the image run it (see the README's architecture part).
+    daemon = startWorker('daemon-worker.js', { execArgv: [...DAEMON_NODE_OPTIONS] });
     const profiled = async <T>(name: string, run: () => Promise<T>): Promise<T> => {
       if (!options.profileDir) return run();
       await daemon!.call('profileStart');

@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --v8-pool-size=1
 import { Command, Option } from 'commander';
 import { connectorDefinitions } from '../connectors/registry.js';
 import { loadConfig } from './config/load.js';
