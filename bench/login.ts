@@ -300,9 +300,13 @@ export async function benchLogin(options: {
     const droppable = droppableGroups(directory);
     let changeCursor = 0;
     const changeStride = coprimeStride(droppable.length);
+    // Bodies already applied: sent again, they change nothing (the lock test's steady logins).
+    const applied: string[] = [];
     const changeBody = () => {
       const { user, groups } = droppable[(changeCursor++ * changeStride) % droppable.length]!;
-      return JSON.stringify({ connector: 'corp', subject: fileSubject(user), email: userEmail(user), name: userName(user), groups });
+      const body = JSON.stringify({ connector: 'corp', subject: fileSubject(user), email: userEmail(user), name: userName(user), groups });
+      if (applied.length < 10_000) applied.push(body);
+      return body;
     };
     log(`  logins that each drop one membership, ~${seconds} s (${droppable.length} eligible users)…`);
     const changeResult = throughput(
@@ -322,13 +326,14 @@ export async function benchLogin(options: {
     for (let i = 0; i < 2; i++) drift.push(await timeDrift(url));
     log(`    ${drift.map((d) => `${d.seconds} s`).join(', ')}; summary ${JSON.stringify(drift[0]!.summary)}`);
     let lock: LockFigures | null = null;
+    let lockCursor = 0;
     if (options.store === 'sqlite') {
       log('  another process holds the SQLite write lock for 8 s…');
       lock = await benchStoreLock({
         url,
         dbPath: join(dir, 'jitsync.db'),
         holdSeconds: 8,
-        noChangeBody,
+        noChangeBody: () => applied[lockCursor++ % applied.length]!,
         firstLoginBody: JSON.stringify({ connector: 'corp', subject: 'lock-newcomer', email: 'lock-newcomer@example.com', name: 'Lock Newcomer' }),
       });
       log(`    ${JSON.stringify(lock)}`);

@@ -16,12 +16,13 @@ export interface StoreHealth {
 
 export function createStoreHealth(store: Store, logger: Logger): StoreHealth {
   let unavailable = false;
+  const noteError = (error: unknown) => {
+    if (!(error instanceof StoreUnavailableError) || unavailable) return;
+    unavailable = true;
+    logger.error({ err: error }, 'store unavailable: not ready until a write succeeds');
+  };
   return {
-    noteError(error) {
-      if (!(error instanceof StoreUnavailableError) || unavailable) return;
-      unavailable = true;
-      logger.error({ err: error }, 'store unavailable: not ready until a write succeeds');
-    },
+    noteError,
     async check() {
       try {
         if (unavailable) {
@@ -33,7 +34,7 @@ export function createStoreHealth(store: Store, logger: Logger): StoreHealth {
         }
         return { ready: true };
       } catch (error) {
-        this.noteError(error);
+        noteError(error);
         return { ready: false, reason: error instanceof StoreUnavailableError ? 'store_unavailable' : 'store_error' };
       }
     },
