@@ -6,6 +6,8 @@ export type StoreLocation = { kind: 'sqlite'; path: string } | { kind: 'mongodb'
 export interface OpenStoreOptions {
   /** How long a write waits for another writer's lock before `StoreBusyError` (SQLite). */
   busyTimeoutMs?: number;
+  /** False for a connection that only reads: it runs no WAL checkpoints (SQLite). */
+  writer?: boolean;
 }
 
 /** Opens the store the config names: the embedded SQLite file, or MongoDB. */

@@ -32,7 +32,7 @@ const writes = pendingReplies();
 const forward = (method: StoreWrite, args: unknown[]) => writes.request((id) => send({ type: 'write', id, method, args }));
 
 try {
-  const reads = await openStore(data.store, { busyTimeoutMs: data.busyTimeoutMs });
+  const reads = await openStore(data.store, { busyTimeoutMs: data.busyTimeoutMs, writer: false });
   const connectorIds = data.config.connectors.map((c) => c.id);
   const settings = (connectorId: string) => settingsFor(data.config, connectorId);
   // The login thread's change token as of the latest call: see `changeToken` in drift-view.ts.

@@ -18,12 +18,14 @@ export interface Checkpointer {
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.module);
-const db = new Database(workerData.path, { fileMustExist: true });
+const db = new Database(workerData.path, { fileMustExist: true, timeout: 0 });
 const timer = setInterval(() => {
   try {
     db.pragma('wal_checkpoint(PASSIVE)');
   } catch (error) {
-    parentPort.postMessage(String(error && error.message || error));
+    // Busy is transient (another checkpoint, another process): the next tick tries again.
+    // Anything else hands checkpoints back to SQLite, on the writing thread.
+    if (!/^SQLITE_(BUSY|LOCKED)/.test(String(error && error.code))) parentPort.postMessage(String(error && error.message || error));
   }
 }, workerData.intervalMs);
 parentPort.on('message', () => {

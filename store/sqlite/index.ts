@@ -20,6 +20,12 @@ const MEMORY = ':memory:';
 export interface SqliteStoreOptions {
   /** How long a call waits, asynchronously, for another writer's lock (see lock-wait.ts). Default 2 s. */
   busyTimeoutMs?: number;
+  /**
+   * Whether this connection writes, and so runs the WAL checkpoints (default true). A connection
+   * that only reads (the daemon's background thread) leaves them to the writing one: two
+   * checkpointers on one file only get in each other's way.
+   */
+  writer?: boolean;
 }
 
 /**
@@ -43,7 +49,7 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
     // From here on a lock is waited for asynchronously (lock-wait.ts), never on the event loop.
     db.pragma('busy_timeout = 0');
     const busyTimeoutMs = options.busyTimeoutMs ?? 2_000;
-    if (path === MEMORY) return createSqliteStore(db, path, null, busyTimeoutMs);
+    if (path === MEMORY || options.writer === false) return createSqliteStore(db, path, null, busyTimeoutMs);
     // Checkpoints run in a worker (see checkpointer.ts); should it fail, SQLite's own take over.
     db.pragma('wal_autocheckpoint = 0');
     const checkpointer = startCheckpointer(resolve(path), 1_000, () => {
