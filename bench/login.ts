@@ -5,7 +5,7 @@ import autocannon, { type Result } from 'autocannon';
 import { ADMIN_TOKEN, benchConfigYaml, HOOK_TOKEN, organizationOf } from './config.js';
 import { startWorker, type Worker } from './ipc.js';
 import { startBenchMongo, type BenchMongo } from './mongo.js';
-import { benchReadyAfterSpawn, benchStoreLock, type LockFigures, type ReadyFigures } from './isolation.js';
+import { benchStoreLock, type LockFigures } from './isolation.js';
 import type { PacedResult } from './paced.js';
 import { buildDirectory, fileSubject, groupName, userEmail, userName, type Directory } from './shape.js';
 
@@ -47,8 +47,6 @@ export interface LoginBenchResult {
   fullPrewarmSeconds: number;
   /** Another process holds the SQLite write lock (SQLite only). */
   lock: LockFigures | null;
-  /** `jitsync serve` with the example config, spawn to ready. */
-  ready: ReadyFigures | null;
   withChange: ThroughputFigures & { membershipsRemoved: number };
   daemon: { peakRssMiB: number; cpuSeconds: number };
   /** The first `GET /v1/drift?limit=50` of the daemon (after the no-change runs): builds the drift model. */
@@ -334,7 +332,9 @@ export async function benchLogin(options: {
         dbPath: join(dir, 'jitsync.db'),
         holdSeconds: 8,
         noChangeBody: () => applied[lockCursor++ % applied.length]!,
-        firstLoginBody: JSON.stringify({ connector: 'corp', subject: 'lock-newcomer', email: 'lock-newcomer@example.com', name: 'Lock Newcomer' }),
+        // Token groups: no live look-up (which would read the file connector's whole export), so
+        // the first write this login meets is its account's.
+        firstLoginBody: JSON.stringify({ connector: 'corp', subject: 'lock-newcomer', email: 'lock-newcomer@example.com', name: 'Lock Newcomer', groups: [] }),
       });
       log(`    ${JSON.stringify(lock)}`);
     }
@@ -384,7 +384,6 @@ export async function benchLogin(options: {
       },
       fullPrewarmSeconds,
       lock,
-      ready: options.store === 'sqlite' ? await benchReadyAfterSpawn() : null,
       withChange: { ...changeResult, membershipsRemoved: removed },
       daemon: daemonStats,
       driftCold,

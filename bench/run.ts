@@ -3,13 +3,14 @@ import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { benchReadyAfterSpawn, type ReadyFigures } from './isolation.js';
 import { benchLogin, type LoginBenchResult } from './login.js';
 import { benchPrewarmEntra, benchPrewarmOkta, type PrewarmBenchResult } from './prewarm.js';
 import { formatReport } from './report.js';
 
 /**
  * `npm run bench`: every benchmark, one table. Options:
- *   --only login,mongo,prewarm-okta,prewarm-entra   run a subset
+ *   --only login,mongo,prewarm-okta,prewarm-entra,ready   run a subset
  *   --small                                          10x smaller data (a quick check of the harness)
  *   --profile                                        run the measured processes with --cpu-prof
  * Results also go to bench/results/latest.json and latest.md (the figures BENCHMARKS.md records).
@@ -23,7 +24,7 @@ const { values } = parseArgs({
   },
 });
 
-const all = ['login', 'mongo', 'prewarm-okta', 'prewarm-entra'] as const;
+const all = ['login', 'mongo', 'prewarm-okta', 'prewarm-entra', 'ready'] as const;
 const selected = new Set(values.only ? values.only.split(',') : all);
 const scale = values.small ? 10 : 1;
 const here = dirname(fileURLToPath(import.meta.url));
@@ -52,6 +53,7 @@ async function main(): Promise<void> {
     login?: LoginBenchResult;
     mongo?: LoginBenchResult | { skipped: string };
     prewarm: PrewarmBenchResult[];
+    ready?: ReadyFigures;
   } = { prewarm: [] };
 
   if (selected.has('login')) {
@@ -79,6 +81,12 @@ async function main(): Promise<void> {
   if (selected.has('prewarm-entra')) {
     log('pre-warm, Entra fake:');
     results.prewarm.push(await benchPrewarmEntra({ users: 100_000 / scale, groups: 2_000 / scale, execArgv, log }));
+  }
+
+  if (selected.has('ready')) {
+    log('jitsync serve with the example config, spawn to ready, 3 times:');
+    results.ready = await benchReadyAfterSpawn();
+    log(`  ${results.ready.runsMs.join(', ')} ms`);
   }
 
   const totalSeconds = Math.round((Date.now() - started) / 1000);

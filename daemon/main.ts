@@ -49,7 +49,7 @@ export async function createDaemon(config: JitsyncConfig, logger: Logger, option
   // too): the drift model is told of each. See the README's architecture part.
   let store: Store | null = null;
   try {
-    background = await startBackgroundThread(
+    background = startBackgroundThread(
       {
         config: { provisioning: config.provisioning, connectors: config.connectors, baseDir: config.baseDir },
         store: config.store,
@@ -64,6 +64,7 @@ export async function createDaemon(config: JitsyncConfig, logger: Logger, option
     await backend.close();
     throw error;
   }
+  background.ready.catch((error: unknown) => logger.error({ err: error }, 'the background thread did not start: drift reports and pre-warm are unavailable'));
   store = observeWrites(backend, background.listener);
   const { drift, prewarm } = background;
   try {

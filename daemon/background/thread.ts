@@ -16,6 +16,8 @@ import type { BackgroundCall, BackgroundData, FromBackground, ToBackground } fro
  * change events; and the writes the background thread asks for, made here on `store`.
  */
 export interface BackgroundThread {
+  /** Settles once the thread has opened its store and connectors; rejects if it could not. */
+  ready: Promise<void>;
   drift: DriftService;
   prewarm: PrewarmService;
   /** Give it to `observeWrites`: each committed write becomes a change event for the drift model. */
@@ -32,15 +34,15 @@ export interface BackgroundOptions extends BackgroundData {
 }
 
 /**
- * Starts the background thread and waits until its store and connectors are open. `store` is the
+ * Starts the background thread; calls wait until its store and connectors are open. `store` is the
  * login thread's observed store: the background thread's writes are made through it. Change
  * events are posted batched per turn of the event loop, and always before a call or a write's
  * answer, so that the drift model has seen every write that completed before it is asked.
  */
-export async function startBackgroundThread(
+export function startBackgroundThread(
   options: BackgroundOptions,
   deps: { store: () => Store; changeToken: () => Promise<string | null> },
-): Promise<BackgroundThread> {
+): BackgroundThread {
   const { onProgress, maxPendingCacheEntries = 20_000, ...data } = options;
   const worker = startModuleWorker(import.meta.url, 'worker', { workerData: data });
   const calls = pendingReplies();
@@ -89,26 +91,22 @@ export async function startBackgroundThread(
     );
   };
 
-  await new Promise<void>((resolve, reject) => {
-    const started = (message: FromBackground) => {
-      if (message.type === 'ready') settle(null);
-      else if (message.type === 'failed') settle(fromWire(message.error));
-      // Writes while starting (none today) are made as later ones are.
-      else if (message.type === 'write') write(message.id, message.method, message.args);
-    };
-    const failed = (error: Error) => settle(error);
-    const stopped = (code: number) => settle(new Error(`the background thread stopped at start (exit code ${code})`));
-    const settle = (error: Error | null) => {
-      worker.off('message', started).off('error', failed).off('exit', stopped);
-      if (error) reject(error);
-      else resolve();
-    };
-    worker.on('message', started).on('error', failed).on('exit', stopped);
+  // Not awaited here: the login thread serves while this thread loads; calls wait for it.
+  let markReady!: () => void;
+  let markFailed!: (error: Error) => void;
+  const ready = new Promise<void>((resolve, reject) => {
+    markReady = resolve;
+    markFailed = reject;
   });
+  ready.catch(() => undefined); // seen through `ready` and every call
 
   let stopped: (() => void) | null = null;
   worker.on('message', (message: FromBackground) => {
     switch (message.type) {
+      case 'ready':
+        return markReady();
+      case 'failed':
+        return fail(fromWire(message.error));
       case 'result':
         return calls.settle(message);
       case 'write':
@@ -128,6 +126,7 @@ export async function startBackgroundThread(
   });
   const fail = (error: Error) => {
     exited = error;
+    markFailed(error);
     calls.rejectAll(error);
   };
   worker.on('error', (error) => fail(new AppError(503, 'background_unavailable', `the background thread failed: ${error.message}`)));
@@ -135,6 +134,7 @@ export async function startBackgroundThread(
   worker.unref(); // never what keeps a process alive
 
   const call = async <T>(request: BackgroundCall): Promise<T> => {
+    await ready;
     if (exited) throw exited;
     const token = await deps.changeToken();
     flush();
@@ -155,6 +155,7 @@ export async function startBackgroundThread(
   };
 
   return {
+    ready,
     listener,
     drift: {
       report: (filter = {}) => call({ method: 'drift.report', filter }),
