@@ -8,7 +8,8 @@ import { createAdminService } from './admin/admin-service.js';
 import { startBackgroundThread, type BackgroundThread } from './background/thread.js';
 import { settingsFor, type JitsyncConfig } from './config/schema.js';
 import type { DriftService } from './drift/types.js';
-import { buildServer, type JitsyncServer } from './http/server.js';
+import type { JitsyncServer } from './http/app.js';
+import { buildServer } from './http/server.js';
 import { createLoginService, type LoginService } from './login/login-service.js';
 import { createLoginTimesBuffer } from './login/login-times.js';
 import { createMetrics } from './metrics.js';
@@ -55,7 +56,6 @@ export async function createDaemon(config: JitsyncConfig, logger: Logger, option
         store: config.store,
         busyTimeoutMs,
         logLevel: logger.level,
-        progress: options.onPrewarmProgress !== undefined,
         ...(options.onPrewarmProgress ? { onProgress: options.onPrewarmProgress } : {}),
       },
       { store: () => store ?? backend, changeToken: () => backend.changeToken() },

@@ -26,8 +26,8 @@ export interface BackgroundThread {
   close(): Promise<void>;
 }
 
-export interface BackgroundOptions extends BackgroundData {
-  /** Called with every change of a run's record (the CLI's progress bar); needs `progress`. */
+export interface BackgroundOptions extends Omit<BackgroundData, 'progress'> {
+  /** Called with every change of a run's record (the CLI's progress bar). */
   onProgress?: (run: PrewarmRun) => void;
   /** More cache entries than this between two calls: the drift model is told to rebuild instead. */
   maxPendingCacheEntries?: number;
@@ -43,12 +43,13 @@ export function startBackgroundThread(
   options: BackgroundOptions,
   deps: { store: () => Store; changeToken: () => Promise<string | null> },
 ): BackgroundThread {
-  const { onProgress, maxPendingCacheEntries = 20_000, ...data } = options;
+  const { onProgress, maxPendingCacheEntries = 20_000, ...rest } = options;
+  const data: BackgroundData = { ...rest, progress: onProgress !== undefined };
   const worker = startModuleWorker(import.meta.url, 'worker', { workerData: data });
   const calls = pendingReplies();
+  // Runs started here, by id. A run's `result` always reaches this thread before its `run-ended`
+  // (the worker posts it first, and the waiter is set in the microtask that reads it).
   const runs = new Map<string, (run: PrewarmRun) => void>();
-  // A run that ended before its starter was told (it cannot today; kept so that it never hangs).
-  const endedEarly = new Map<string, PrewarmRun>();
   let exited: Error | null = null;
 
   let events: ChangeEvent[] = [];
@@ -113,13 +114,10 @@ export function startBackgroundThread(
         return write(message.id, message.method, message.args);
       case 'run-progress':
         return onProgress?.(message.run);
-      case 'run-ended': {
-        const waiter = runs.get(message.run.id);
+      case 'run-ended':
+        runs.get(message.run.id)?.(message.run);
         runs.delete(message.run.id);
-        if (waiter) waiter(message.run);
-        else endedEarly.set(message.run.id, message.run);
         return;
-      }
       case 'stopped':
         return stopped?.();
     }
@@ -145,12 +143,7 @@ export function startBackgroundThread(
   const start: PrewarmService['start'] = async (connectorId, runOptions = {}) => {
     const run = await call<PrewarmRun>({ method: 'prewarm.start', connectorId, options: runOptions });
     // The run ends on the background thread; its record comes back with `run-ended`.
-    const done = new Promise<PrewarmRun>((resolve) => {
-      const ended = endedEarly.get(run.id);
-      endedEarly.delete(run.id);
-      if (ended) resolve(ended);
-      else runs.set(run.id, resolve);
-    });
+    const done = new Promise<PrewarmRun>((resolve) => runs.set(run.id, resolve));
     return { run, done };
   };
 

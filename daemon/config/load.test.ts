@@ -6,10 +6,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fileConnector } from '../../connectors/file/index.js';
 import { DEFAULT_SETTINGS } from '../reconcile/settings.js';
 import { ConfigError, loadConfig, parseConfig } from './load.js';
-import { settingsFor, type ConnectorDefinitions } from './schema.js';
+import type { ConnectorSchemas } from '../../connectors/types.js';
+import { settingsFor } from './schema.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const definitions: ConnectorDefinitions = { file: fileConnector };
+const definitions: ConnectorSchemas = { file: fileConnector };
 
 const HOOK = 'hook-token-0123456789';
 const ADMIN = 'admin-token-0123456789';

@@ -4,7 +4,7 @@ import { validateDetailed } from 'node-cron';
 import { parseDocument, type YAMLError } from 'yaml';
 import type { z } from 'zod';
 import { connectorBaseSchema } from '../../connectors/base-config.js';
-import type { AnyConnectorSchema } from '../../connectors/types.js';
+import type { AnyConnectorSchema, ConnectorSchemas } from '../../connectors/types.js';
 import type { Organization } from '../../store/types.js';
 import type { ProvisioningSettings } from '../reconcile/settings.js';
 import { interpolate, isPlainObject, type Env } from './interpolate.js';
@@ -19,7 +19,6 @@ import {
   serverSchema,
   storeSchema,
   TOP_LEVEL_KEYS,
-  type ConnectorDefinitions,
   type ConnectorEntry,
   type JitsyncConfig,
   type ProvisioningRules,
@@ -31,7 +30,7 @@ export interface LoadOptions {
   /** Where `${env:NAME}` looks; pass `process.env` in the daemon, a literal in tests. */
   env: Env;
   /** Every known connector type's definition; `connectors:` entries are checked against them. */
-  definitions: ConnectorDefinitions;
+  definitions: ConnectorSchemas;
 }
 
 export interface ParseOptions extends LoadOptions {
@@ -136,7 +135,7 @@ function parseSection<S extends z.ZodType>(
 
 function parseConnectors(
   value: unknown,
-  definitions: ConnectorDefinitions,
+  definitions: ConnectorSchemas,
   organizations: Organization[],
   problems: Problem[],
 ): ConnectorEntry[] | undefined {
@@ -167,7 +166,7 @@ function parseConnectors(
 function parseConnector(
   raw: unknown,
   base: string,
-  definitions: ConnectorDefinitions,
+  definitions: ConnectorSchemas,
   available: string,
   organizations: Organization[],
   problems: Problem[],
@@ -273,7 +272,7 @@ function describeGroups(org: Organization): string {
   return `default group ${org.defaultGroup}; groups: ${org.groups.length > 0 ? org.groups.join(', ') : 'none'}`;
 }
 
-function definitionFor(definitions: ConnectorDefinitions, type: string): AnyConnectorSchema | undefined {
+function definitionFor(definitions: ConnectorSchemas, type: string): AnyConnectorSchema | undefined {
   for (const [key, definition] of Object.entries(definitions)) if (key === type) return definition;
   return undefined;
 }

@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import type { ConnectorSchemas, ConnectorType } from '../../connectors/types.js';
+import type { ConnectorType } from '../../connectors/types.js';
 import type { Organization } from '../../store/types.js';
 import { DEFAULT_SETTINGS, type ProvisioningSettings } from '../reconcile/settings.js';
 import { parseDuration } from './duration.js';
@@ -64,8 +64,6 @@ export interface JitsyncConfig {
   baseDir: string;
 }
 
-/** The loader's view of the connector registry: each type's schema. */
-export type ConnectorDefinitions = ConnectorSchemas;
 
 export const TOP_LEVEL_KEYS = ['server', 'store', 'provisioning', 'organizations', 'connectors', 'log'] as const;
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { badRequest } from '../errors.js';
-import type { JitsyncServer } from '../http/server.js';
+import type { JitsyncServer } from '../http/app.js';
 import { MAX_LIMIT } from './drift-service.js';
 import { DRIFT_KINDS, isDriftKind, type DriftFormat, type DriftKind, type DriftService } from './types.js';
 

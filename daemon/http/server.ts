@@ -1,6 +1,5 @@
 import swagger from '@fastify/swagger';
-import Fastify, { LogController, type FastifyError, type FastifyInstance, type RawServerDefault } from 'fastify';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import Fastify, { LogController, type FastifyError } from 'fastify';
 import {
   hasZodFastifySchemaValidationErrors,
   jsonSchemaTransform,
@@ -21,6 +20,7 @@ import type { Metrics } from '../metrics.js';
 import type { PrewarmService } from '../prewarm/prewarm-service.js';
 import type { StoreHealth } from '../store-health.js';
 import { createTokenCheck, type TokenKind } from './auth.js';
+import type { JitsyncServer } from './app.js';
 import * as s from './schemas.js';
 
 export interface ServerDeps {
@@ -40,14 +40,6 @@ export interface ServerDeps {
 /** Largest accepted request body (SPEC §5): larger ones get `413`. */
 export const BODY_LIMIT = 64 * 1024;
 
-declare module 'fastify' {
-  interface FastifyContextConfig {
-    /** Which bearer token the route needs; routes outside `/v1` need none. */
-    auth?: TokenKind;
-  }
-}
-
-export type JitsyncServer = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, Logger, ZodTypeProvider>;
 
 export async function buildServer(deps: ServerDeps): Promise<JitsyncServer> {
   const app = Fastify({
