@@ -13,6 +13,10 @@ import { formatReport } from './report.js';
  *   --only login,mongo,prewarm-okta,prewarm-entra,ready   run a subset
  *   --small                                          10x smaller data (a quick check of the harness)
  *   --profile                                        run the measured processes with --cpu-prof
+ *   --mongo-users N                                  accounts of the MongoDB variant (see below)
+ * The MongoDB variant runs on FerretDB 2 over DocumentDB when JITSYNC_BENCH_DOCUMENTDB names its
+ * start.sh, else on MONGODB_URI (both: 20,000 users x 2,000 groups by default, the SQLite run's
+ * shape), else with `--only mongo` on FerretDB 1.x (10,000 x 500: it is far slower).
  * Results also go to bench/results/latest.json and latest.md (the figures BENCHMARKS.md records).
  */
 
@@ -21,6 +25,7 @@ const { values } = parseArgs({
     only: { type: 'string' },
     small: { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
+    'mongo-users': { type: 'string' },
   },
 });
 
@@ -60,19 +65,24 @@ async function main(): Promise<void> {
     log('login hook, SQLite store:');
     results.login = await benchLogin({ store: 'sqlite', users: 100_000 / scale, groups: 2_000 / scale, execArgv, log, ...profiling });
   }
-  // FerretDB (the fallback without MONGODB_URI) is far too slow to seed at any useful scale here:
-  // the MongoDB variant runs by default only against a real server.
-  if (selected.has('mongo') && (values.only !== undefined || process.env.MONGODB_URI)) {
+  // FerretDB 1.x (the fallback without a server named) is far too slow to seed at any useful scale
+  // here: the MongoDB variant runs by default only against DocumentDB or a real MongoDB.
+  const namedServer = Boolean(process.env.JITSYNC_BENCH_DOCUMENTDB || process.env.MONGODB_URI);
+  if (selected.has('mongo') && (values.only !== undefined || namedServer)) {
     log('login hook, MongoDB store:');
+    const users = Number(values['mongo-users'] ?? (namedServer ? 20_000 : 10_000)) / scale;
+    const groups = (namedServer ? 2_000 : 500) / scale;
     try {
-      results.mongo = await benchLogin({ store: 'mongodb', users: 10_000 / scale, groups: 500 / scale, execArgv, log, short: true, ...profiling });
+      results.mongo = await benchLogin({ store: 'mongodb', users, groups, execArgv, log, short: true, rate: 'half-throughput', ...profiling });
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       log(`  skipped: ${reason}`);
       results.mongo = { skipped: reason };
     }
   } else if (selected.has('mongo')) {
-    results.mongo = { skipped: 'MONGODB_URI is not set (the FerretDB fallback is too slow to seed here; `--only mongo` tries it)' };
+    results.mongo = {
+      skipped: 'neither JITSYNC_BENCH_DOCUMENTDB nor MONGODB_URI is set (the FerretDB 1.x fallback is too slow to seed here; `--only mongo` tries it)',
+    };
   }
   if (selected.has('prewarm-okta')) {
     log('pre-warm, Okta fake:');

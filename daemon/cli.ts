@@ -1,8 +1,10 @@
 #!/usr/bin/env -S node --v8-pool-size=1
+import { existsSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { connectorDefinitions } from '../connectors/registry.js';
 import { loadConfig } from './config/load.js';
-import { ConfigError } from './config/problems.js';
+import { configPath, EXAMPLE_CONFIG, PACKAGE } from './config/locate.js';
+import { ConfigError, formatProblem, type Problem } from './config/problems.js';
 import type { JitsyncConfig } from './config/schema.js';
 import { driftCommand } from './drift/cli-command.js';
 import { AppError } from './errors.js';
@@ -15,14 +17,22 @@ import { progressLine, summaryLines } from './prewarm/progress.js';
 const EXIT = { ok: 0, failure: 1, usage: 2, denied: 3 } as const;
 
 const configOption = () =>
-  new Option('-c, --config <file>', 'configuration file').default('./jitsync.yaml');
+  new Option('-c, --config <file>', 'configuration file (default: $JITSYNC_CONFIG, else ./jitsync.yaml)');
 
-function readConfig(path: string): JitsyncConfig {
+/** `--config`, else `JITSYNC_CONFIG`, else `./jitsync.yaml`; a missing file says how to start one. */
+function readConfig(option: string | undefined): JitsyncConfig {
+  const path = configPath(option, process.env);
+  if (!existsSync(path)) {
+    throw new ConfigError(
+      [{ path: '', message: `config file not found: ${path}. Start from the example: cp ${EXAMPLE_CONFIG} ${path}, or pass --config FILE (or set JITSYNC_CONFIG)` }],
+    );
+  }
   return loadConfig(path, { env: process.env, definitions: connectorDefinitions });
 }
 
 const program = new Command('jitsync')
   .description('JIT provisioning and directory sync for SSO applications')
+  .version(PACKAGE.version, '-V, --version')
   .showHelpAfterError()
   .exitOverride((error) => process.exit(error.exitCode === 0 ? EXIT.ok : EXIT.usage));
 
@@ -30,9 +40,12 @@ program
   .command('serve')
   .description('run the daemon: HTTP API, login hook and scheduled pre-warm')
   .addOption(configOption())
-  .action(async (options: { config: string }) => {
+  .action(async (options: { config?: string }) => {
     const config = readConfig(options.config);
     const logger = createLogger(config.log.level);
+    // The daemon runs with these (see ConfigFindings); a log line names each key once, at start.
+    for (const { path, message } of config.findings.errors) logger.error({ key: path }, `config: ${message}`);
+    for (const { path, message } of config.findings.warnings) logger.warn({ key: path }, `config: ${message}`);
     const daemon = await createDaemon(config, logger);
     const address = await daemon.listen();
     logger.info({ address, store: daemon.store.describe(), connectors: [...daemon.connectors.keys()] }, 'jitsync listening');
@@ -44,9 +57,19 @@ program
         process.exit(EXIT.failure);
       }
       stopping = true;
-      logger.info({ signal }, 'shutting down: finishing requests in flight');
-      daemon.close().then(
-        () => process.exit(EXIT.ok),
+      const timeoutMs = config.server.shutdownTimeoutMs;
+      logger.info({ signal, timeoutMs }, 'shutting down: finishing requests in flight');
+      // Past server.shutdownTimeout, whatever still runs is abandoned (a container runtime would
+      // SIGKILL soon after). The HTTP drain gets three quarters of it; the rest closes the store.
+      setTimeout(() => {
+        logger.error({ timeoutMs }, 'shutdown timed out: exiting');
+        process.exit(EXIT.failure);
+      }, timeoutMs).unref();
+      daemon.stop(Date.now() + timeoutMs * 0.75).then(
+        (drained) => {
+          if (!drained) logger.warn('requests still open at the shutdown deadline were cut');
+          process.exit(drained ? EXIT.ok : EXIT.failure);
+        },
         (error: unknown) => {
           logger.error({ err: error }, 'shutdown failed');
           process.exit(EXIT.failure);
@@ -86,7 +109,7 @@ program
       for (const issue of parsed.error.issues) console.error(`--${issue.path.join('.')}: ${issue.message}`);
       process.exit(EXIT.usage);
     }
-    const config = readConfig(String(options.config));
+    const config = readConfig(options.config as string | undefined);
     const daemon = await createDaemon(config, createLogger('warn'));
     try {
       const result = await daemon.login.login(parsed.data);
@@ -104,7 +127,7 @@ program
   .option('--connector <id>', 'one connector (default: every connector)')
   .option('--full', 'take a complete snapshot even where an incremental feed is available')
   .option('--confirm-removals', 'apply a run that the removal guard would stop')
-  .action(async (options: { config: string; connector?: string; full?: boolean; confirmRemovals?: boolean }) => {
+  .action(async (options: { config?: string; connector?: string; full?: boolean; confirmRemovals?: boolean }) => {
     const config = readConfig(options.config);
     const tty = process.stderr.isTTY === true;
     const daemon = await createDaemon(config, createLogger('warn'), {
@@ -139,18 +162,28 @@ configCommand
   .command('check')
   .description('validate a configuration file and report every problem at once')
   .addOption(configOption())
-  .action((options: { config: string }) => {
+  .action((options: { config?: string }) => {
     const config = readConfig(options.config);
+    const { errors, warnings } = config.findings;
+    for (const problem of errors) console.error(formatProblem(problem));
+    printWarnings(warnings);
+    if (errors.length > 0) process.exit(EXIT.usage);
     const connectors = config.connectors.map((c) => `${c.id} (${c.type})`).join(', ') || 'none';
-    console.log(`${options.config}: OK`);
+    const noted = warnings.length === 0 ? '' : ` (${warnings.length} warning${warnings.length === 1 ? '' : 's'})`;
+    console.log(`${configPath(options.config, process.env)}: OK${noted}`);
     console.log(`  store: ${config.store.kind}, organizations: ${config.organizations.length}, connectors: ${connectors}`);
   });
+
+function printWarnings(warnings: readonly Problem[]): void {
+  for (const warning of warnings) console.error(`warning: ${formatProblem(warning)}`);
+}
 
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
   if (error instanceof ConfigError) {
     console.error(error.message);
+    printWarnings(error.warnings);
     process.exit(EXIT.usage);
   }
   if (error instanceof AppError) {

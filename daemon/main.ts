@@ -9,6 +9,7 @@ import { startBackgroundThread, type BackgroundThread } from './background/threa
 import { settingsFor, type JitsyncConfig } from './config/schema.js';
 import type { DriftService } from './drift/types.js';
 import type { JitsyncServer } from './http/app.js';
+import { Drain } from './http/drain.js';
 import { buildServer } from './http/server.js';
 import { createLoginService, type LoginService } from './login/login-service.js';
 import { createLoginTimesBuffer } from './login/login-times.js';
@@ -32,6 +33,11 @@ export interface Daemon {
   server: JitsyncServer;
   /** Starts listening and the pre-warm schedules; returns the address. */
   listen(): Promise<string>;
+  /**
+   * The graceful stop (SIGTERM): answers the requests in flight until `deadline` (epoch ms),
+   * then closes. Resolves false when requests were still open at the deadline and were cut.
+   */
+  stop(deadline: number): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -86,6 +92,7 @@ export async function createDaemon(config: JitsyncConfig, logger: Logger, option
       settingsFor: (connectorId) => settingsFor(config, connectorId),
     });
     const admin = createAdminService({ store, organizations, connectorIds: [...connectors.keys()] });
+    const drain = new Drain();
     const server = await buildServer({
       login,
       admin,
@@ -97,10 +104,11 @@ export async function createDaemon(config: JitsyncConfig, logger: Logger, option
       metrics: createMetrics(),
       logger,
       tokens: { hook: config.server.hookToken, admin: config.server.adminToken },
+      drain,
     });
 
     let scheduler: { stop(): Promise<void> } | null = null;
-    return {
+    const daemon: Daemon = {
       config,
       store,
       connectors,
@@ -114,6 +122,11 @@ export async function createDaemon(config: JitsyncConfig, logger: Logger, option
         scheduler = startPrewarmScheduler(schedules, prewarm, logger, options.prewarmJitterMs);
         return address;
       },
+      async stop(deadline) {
+        const drained = await drain.stop(server.server, deadline);
+        await daemon.close();
+        return drained;
+      },
       async close() {
         await scheduler?.stop();
         await server.close();
@@ -124,6 +137,7 @@ export async function createDaemon(config: JitsyncConfig, logger: Logger, option
         await backend.close();
       },
     };
+    return daemon;
   } catch (error) {
     await background.close();
     await backend.close();

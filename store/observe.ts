@@ -33,6 +33,7 @@ export function observeWrites(store: Store, listener: WriteListener): Store {
   const other = <T>(write: Promise<T>): Promise<T> => then(write, () => listener.otherWrite());
   return {
     describe: () => store.describe(),
+    details: () => store.details(),
     ping: () => store.ping(),
     probeWrite: () => store.probeWrite(),
     close: () => store.close(),

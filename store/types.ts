@@ -209,9 +209,21 @@ export interface AccountChange {
  */
 export type AccountUpdater<T> = (current: Account) => { change: AccountChange | null; result: T };
 
+/** The server behind a store and how it writes, for logs and `/readyz`. */
+export interface StoreDetails {
+  /** `SQLite 3.50.4`, `MongoDB 7.0.14`, `FerretDB 2.5.0 (DocumentDB, MongoDB 7.0.77 wire)`. */
+  server: string;
+  /**
+   * How a compare-and-swap is written: `transactions` (SQLite), `atomic` (a conditional update:
+   * MongoDB, DocumentDB) or `guarded` (guard documents: FerretDB 1.x). See store/mongo/write-guards.ts.
+   */
+  writeMode: 'transactions' | 'atomic' | 'guarded';
+}
+
 export interface Store {
   /** The backend's name and version, for logs and `/readyz`. */
   describe(): string;
+  details(): StoreDetails;
   ping(): Promise<void>;
   /** A small durable write, to learn whether the store takes writes again after a failure. */
   probeWrite(): Promise<void>;

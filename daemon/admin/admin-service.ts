@@ -10,7 +10,7 @@ import {
   type Store,
   type SyncState,
 } from '../../store/types.js';
-import { badRequest, conflict, notFound } from '../errors.js';
+import { conflict, notFound } from '../errors.js';
 import type { OrganizationsCache } from '../organizations-cache.js';
 import { organizationsOf, withDerivedDefaults } from '../reconcile/plan.js';
 
@@ -65,7 +65,9 @@ export function createAdminService(deps: AdminServiceDeps): AdminService {
     const org = await store.getOrganization(organization);
     if (!org) throw notFound('organization', organization);
     if (group === org.defaultGroup) {
-      throw badRequest(
+      // 409, not 400: the request is well formed; the organization's state (which group is its
+      // default) refuses it.
+      throw conflict(
         'default_group_derived',
         `"${group}" is the default group of ${organization}: membership in it follows the user's other memberships`,
       );

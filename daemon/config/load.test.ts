@@ -4,6 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fileConnector } from '../../connectors/file/index.js';
+import { connectorDefinitions } from '../../connectors/registry.js';
 import { DEFAULT_SETTINGS } from '../reconcile/settings.js';
 import { ConfigError, loadConfig, parseConfig } from './load.js';
 import type { ConnectorSchemas } from '../../connectors/types.js';
@@ -24,6 +25,8 @@ server:
 let dir: string;
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'jitsync-config-'));
+  // The files the connector entries below name: a missing one is a finding of its own.
+  for (const name of ['a.json', 'b.json', 'directory.json']) writeFileSync(join(dir, name), '{}');
 });
 afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
@@ -33,15 +36,20 @@ function parse(text: string, env: Record<string, string> = {}) {
   return parseConfig(text, { baseDir: dir, env, definitions });
 }
 
-/** The problems of a config that must fail, as `path: message` lines. */
-function problemsOf(text: string, env: Record<string, string> = {}): string[] {
+/** The error of a config that must fail. */
+function rejection(text: string, env: Record<string, string> = {}): ConfigError {
   try {
     parse(text, env);
   } catch (error) {
-    if (error instanceof ConfigError) return error.message.split('\n');
+    if (error instanceof ConfigError) return error;
     throw error;
   }
   throw new Error('expected the config to be rejected');
+}
+
+/** The problems of a config that must fail, as `path: message` lines. */
+function problemsOf(text: string, env: Record<string, string> = {}): string[] {
+  return rejection(text, env).message.split('\n');
 }
 
 describe('a valid config', () => {
@@ -76,7 +84,7 @@ connectors:
     timeoutMs: 2000
 log: { level: debug }
 `);
-    expect(config.server).toEqual({ listen: { host: '::1', port: 9000 }, hookToken: HOOK, adminToken: ADMIN, storeBusyTimeoutMs: 500 });
+    expect(config.server).toEqual({ listen: { host: '::1', port: 9000 }, hookToken: HOOK, adminToken: ADMIN, storeBusyTimeoutMs: 500, shutdownTimeoutMs: 8_000 });
     expect(config.store).toEqual({ kind: 'mongodb', url: 'mongodb://app:pw@db1:27017,db2:27017/jitsync?replicaSet=rs0' });
     expect(config.provisioning).toEqual({
       signUp: 'blocked',
@@ -110,7 +118,7 @@ log: { level: debug }
     expect(config.baseDir).toBe(dir);
   });
 
-  it('fills in the defaults of SPEC §7', () => {
+  it('fills in the documented defaults', () => {
     const config = parse(minimal);
     expect(config.server.listen).toEqual({ host: '127.0.0.1', port: 8787 });
     expect(config.store).toEqual({ kind: 'sqlite', path: join(dir, 'data', 'jitsync.db') });
@@ -144,7 +152,7 @@ log: { level: debug }
     });
   });
 
-  it('lets the fallback organization use its default group, and rules name unseeded organizations', () => {
+  it('lets the fallback organization use its default group, and rules name unseeded organizations (a warning)', () => {
     const config = parse(`${minimal}
 provisioning:
   defaultOrganization: { organization: OrgA, group: Members }
@@ -153,6 +161,15 @@ organizations:
   - { key: OrgA }
 `);
     expect(config.provisioning.defaultOrganization).toEqual({ organization: 'OrgA', group: 'Members' });
+    expect(config.findings).toEqual({
+      errors: [],
+      warnings: [
+        {
+          path: 'provisioning.mappings[0].organization',
+          message: 'no organization Elsewhere is declared under organizations (declared: OrgA); this names nothing until it is created through the API',
+        },
+      ],
+    });
   });
 
   it('loads jitsync.example.yaml as is, with no environment variables set', () => {
@@ -162,6 +179,7 @@ organizations:
       hookToken: 'dev-hook-token-change-me',
       adminToken: 'dev-admin-token-change-me',
       storeBusyTimeoutMs: 2_000,
+      shutdownTimeoutMs: 8_000,
     });
     expect(config.store).toEqual({ kind: 'sqlite', path: join(repoRoot, 'data', 'jitsync.db') });
     expect(config.provisioning).toEqual(DEFAULT_SETTINGS);
@@ -173,6 +191,7 @@ organizations:
       ['demo', 'file', './examples/directory.json', '*/5 * * * *'],
     ]);
     expect(config.baseDir).toBe(repoRoot);
+    expect(config.findings).toEqual({ errors: [], warnings: [] });
   });
 
   it('takes the tokens of the example from the environment when set', () => {
@@ -245,9 +264,8 @@ extra: 1
     expect(lines.join('\n')).not.toContain('s3cret');
   });
 
-  it('rejects rules that target a missing group or the default group of a seeded organization', () => {
-    expect(
-      problemsOf(`${minimal}
+  it('rejects rules that target the default group of a seeded organization, and names undeclared groups in warnings', () => {
+    const text = `${minimal}
 provisioning:
   mappings:
     - { idpGroup: a, organization: OrgA, group: Members }
@@ -257,27 +275,32 @@ provisioning:
   defaultOrganization: { organization: OrgA, group: nobody }
 organizations:
   - { key: OrgA, groups: [developers] }
-`),
-    ).toEqual([
+`;
+    const error = rejection(text);
+    expect(error.message.split('\n')).toEqual([
       "provisioning.mappings[0].group: Members is OrgA's default group, which follows the other memberships and never comes from the IdP",
-      'provisioning.mappings[1].group: organization OrgA has no group developerz (default group Members; groups: developers)',
       "provisioning.protectedGroups[0].group: Members is OrgA's default group, which follows the other memberships and never comes from the IdP",
-      'provisioning.defaultOrganization.group: organization OrgA has no group nobody (default group Members; groups: developers)',
+    ]);
+    const undeclared = (group: string) =>
+      `organization OrgA declares no group ${group} (default group Members; groups: developers); this names nothing until the group is created through the API`;
+    expect(error.warnings).toEqual([
+      { path: 'provisioning.mappings[1].group', message: undeclared('developerz') },
+      { path: 'provisioning.defaultOrganization.group', message: undeclared('nobody') },
     ]);
   });
 
   it('still cross-checks the rules when another provisioning key is wrong', () => {
-    expect(
-      problemsOf(`${minimal}
+    const error = rejection(`${minimal}
 provisioning:
   membership: sometimes
-  mappings: [{ idpGroup: b, organization: OrgA, group: nope }]
+  mappings: [{ idpGroup: b, organization: OrgA, group: Members }, { idpGroup: b, organization: OrgA, group: nope }]
 organizations: [{ key: OrgA }]
-`),
-    ).toEqual([
+`);
+    expect(error.message.split('\n')).toEqual([
       'provisioning.membership: expected one of reset|managed|additive',
-      'provisioning.mappings[0].group: organization OrgA has no group nope (default group Members; groups: none)',
+      "provisioning.mappings[0].group: Members is OrgA's default group, which follows the other memberships and never comes from the IdP",
     ]);
+    expect(error.warnings.map((w) => w.path)).toEqual(['provisioning.mappings[1].group']);
   });
 
   it('checks connector entries against their definition, and names the available types', () => {
@@ -463,5 +486,81 @@ connectors:
       'connectors[0].provisioning.stale: unknown key',
       "connectors[0].provisioning.mappings[0].group: Members is OrgA's default group, which follows the other memberships and never comes from the IdP",
     ]);
+  });
+});
+
+describe('references the config cannot vouch for', () => {
+  const undeclaredOrg = (org: string, declared = 'OrgA') =>
+    `no organization ${org} is declared under organizations (declared: ${declared}); this names nothing until it is created through the API`;
+
+  it('warns, naming the key, about every organization a rule names that is not declared, and still loads', () => {
+    const config = parse(`${minimal}
+provisioning:
+  matching: mapping
+  mappings: [{ idpGroup: a, organization: OrgA, group: developers }, { idpGroup: b, organization: OrgZ, group: devs }]
+  protectedGroups: [{ organization: Ghosts, group: keep }]
+  defaultOrganization: { organization: Lobby }
+organizations: [{ key: OrgA, groups: [developers] }]
+connectors:
+  - id: demo
+    type: file
+    path: a.json
+    provisioning:
+      defaultOrganization: { organization: Elsewhere, group: Members }
+`);
+    expect(config.findings.errors).toEqual([]);
+    expect(config.findings.warnings).toEqual([
+      { path: 'provisioning.mappings[1].organization', message: undeclaredOrg('OrgZ') },
+      { path: 'provisioning.protectedGroups[0].organization', message: undeclaredOrg('Ghosts') },
+      { path: 'provisioning.defaultOrganization.organization', message: undeclaredOrg('Lobby') },
+      { path: 'connectors[0].provisioning.defaultOrganization.organization', message: undeclaredOrg('Elsewhere') },
+    ]);
+  });
+
+  it("finds a file connector's missing export and an unreadable LDAP CA file, without refusing the config", () => {
+    mkdirSync(join(dir, 'exports'));
+    const config = parseConfig(
+      `${minimal}
+connectors:
+  - { id: present, type: file, path: ./a.json }
+  - { id: missing, type: file, path: ./exports/missing.json }
+  - { id: folder, type: file, path: ${join(dir, 'exports')} }
+  - id: corp
+    type: ldap
+    url: ldaps://ldap.example.com
+    bindDN: cn=jitsync,dc=example,dc=com
+    bindPassword: secret
+    userBase: ou=people,dc=example,dc=com
+    groupBase: ou=groups,dc=example,dc=com
+    tls: { caFile: ca.pem }
+`,
+      { baseDir: dir, env: {}, definitions: connectorDefinitions },
+    );
+    expect(config.connectors.map((c) => c.id)).toEqual(['present', 'missing', 'folder', 'corp']);
+    const relative = " (relative paths resolve against the config file's folder)";
+    expect(config.findings).toEqual({
+      errors: [
+        { path: 'connectors[1].path', message: `file not found: ${join(dir, 'exports', 'missing.json')}${relative}` },
+        { path: 'connectors[2].path', message: `${join(dir, 'exports')} is not a file` },
+        { path: 'connectors[3].tls.caFile', message: `file not found: ${join(dir, 'ca.pem')}${relative}` },
+      ],
+      warnings: [],
+    });
+  });
+
+  it('reports schema problems, missing files and warnings together when the config is refused', () => {
+    const error = rejection(`${minimal}
+provisioning:
+  membership: sometimes
+  defaultOrganization: { organization: Lobby }
+connectors:
+  - { id: demo, type: file, path: gone.json, timeoutMs: -1 }
+`);
+    expect(error.message.split('\n')).toEqual([
+      'provisioning.membership: expected one of reset|managed|additive',
+      'connectors[0].timeoutMs: must be more than 0',
+      `connectors[0].path: file not found: ${join(dir, 'gone.json')} (relative paths resolve against the config file's folder)`,
+    ]);
+    expect(error.warnings).toEqual([{ path: 'provisioning.defaultOrganization.organization', message: undeclaredOrg('Lobby', 'none') }]);
   });
 });

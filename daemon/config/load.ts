@@ -14,15 +14,15 @@ import {
   organizationSchema,
   organizationsSchema,
   provisioningOverridesSchema,
-  provisioningRulesSchema,
   provisioningSchema,
   serverSchema,
   storeSchema,
   TOP_LEVEL_KEYS,
+  type ConfigFindings,
   type ConnectorEntry,
   type JitsyncConfig,
-  type ProvisioningRules,
 } from './schema.js';
+import { checkLocalFiles, checkRules } from './references.js';
 
 export { ConfigError, type Problem } from './problems.js';
 
@@ -56,7 +56,7 @@ export function loadConfig(path: string, options: LoadOptions): JitsyncConfig {
   try {
     return parseConfig(text, { ...options, baseDir: dirname(file) });
   } catch (error) {
-    if (error instanceof ConfigError) throw new ConfigError(error.problems, file);
+    if (error instanceof ConfigError) throw new ConfigError(error.problems, file, error.warnings);
     throw error;
   }
 }
@@ -86,16 +86,21 @@ export function parseConfig(text: string, options: ParseOptions): JitsyncConfig 
   // Rules are checked against every organization entry that is valid on its own, so a broken
   // entry elsewhere in the list does not hide a rule naming a missing group.
   const seeded = organizations ?? validOrganizations(input.organizations);
-  problems.push(...crossCheck(input.provisioning, seeded, 'provisioning'));
-  const connectors = parseConnectors(input.connectors, options.definitions, seeded, problems);
+  const findings: ConfigFindings = { errors: [], warnings: [] };
+  const rules = checkRules(input.provisioning, seeded, 'provisioning');
+  problems.push(...rules.problems);
+  findings.warnings.push(...rules.warnings);
+  const context: ConnectorContext = { definitions: options.definitions, organizations: seeded, baseDir: options.baseDir, findings };
+  const connectors = parseConnectors(input.connectors, context, problems);
 
   // A placeholder that failed leaves '' behind; do not also complain about that empty value.
   const failedPaths = new Set(filled.problems.map((p) => p.path));
   const reported = problems.filter((p) => filled.problems.includes(p) || !failedPaths.has(p.path));
   if (reported.length > 0 || !server || !store || !provisioning || !organizations || !log || !connectors) {
-    throw new ConfigError(reported);
+    // Every problem at once: what would not stop the daemon is named alongside what does.
+    throw new ConfigError([...reported, ...findings.errors], undefined, findings.warnings);
   }
-  return { server, store, provisioning, organizations, connectors, log, baseDir: options.baseDir };
+  return { server, store, provisioning, organizations, connectors, log, baseDir: options.baseDir, findings };
 }
 
 function parseYaml(text: string): unknown {
@@ -133,25 +138,27 @@ function parseSection<S extends z.ZodType>(
   return undefined;
 }
 
-function parseConnectors(
-  value: unknown,
-  definitions: ConnectorSchemas,
-  organizations: Organization[],
-  problems: Problem[],
-): ConnectorEntry[] | undefined {
+/** What every connector entry is checked against, and where its findings go. */
+interface ConnectorContext {
+  definitions: ConnectorSchemas;
+  organizations: Organization[];
+  baseDir: string;
+  findings: ConfigFindings;
+}
+
+function parseConnectors(value: unknown, context: ConnectorContext, problems: Problem[]): ConnectorEntry[] | undefined {
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value)) {
     problems.push({ path: 'connectors', message: 'expected a list' });
     return undefined;
   }
-  const available = Object.keys(definitions).join(', ') || 'none';
   const entries: ConnectorEntry[] = [];
   const firstIndexById = new Map<string, number>();
   let failed = false;
   value.forEach((raw: unknown, index) => {
     const base = joinPath('connectors', index);
     const before = problems.length;
-    const entry = parseConnector(raw, base, definitions, available, organizations, problems);
+    const entry = parseConnector(raw, base, context, problems);
     if (isPlainObject(raw) && typeof raw.id === 'string') {
       const first = firstIndexById.get(raw.id);
       if (first === undefined) firstIndexById.set(raw.id, index);
@@ -163,14 +170,8 @@ function parseConnectors(
   return failed ? undefined : entries;
 }
 
-function parseConnector(
-  raw: unknown,
-  base: string,
-  definitions: ConnectorSchemas,
-  available: string,
-  organizations: Organization[],
-  problems: Problem[],
-): ConnectorEntry | undefined {
+function parseConnector(raw: unknown, base: string, context: ConnectorContext, problems: Problem[]): ConnectorEntry | undefined {
+  const available = Object.keys(context.definitions).join(', ') || 'none';
   if (!isPlainObject(raw)) {
     problems.push({ path: base, message: 'expected a mapping' });
     return undefined;
@@ -181,7 +182,7 @@ function parseConnector(
     problems.push({ path: `${base}.type`, message });
     return undefined;
   }
-  const definition = definitionFor(definitions, type);
+  const definition = definitionFor(context.definitions, type);
   if (!definition) {
     problems.push({ path: `${base}.type`, message: `unknown connector type ${JSON.stringify(type)}; available types: ${available}` });
     return undefined;
@@ -189,6 +190,8 @@ function parseConnector(
 
   const parsed = definition.configSchema.safeParse(raw, { error: zodMessage });
   if (!parsed.success) problems.push(...problemsFromZod(parsed.error, base));
+  // Not a problem of the entry itself: the file may appear later (see ConfigFindings).
+  context.findings.errors.push(...checkLocalFiles(raw, base, context.baseDir));
 
   if (typeof raw.prewarm === 'string') {
     const cron = validateDetailed(raw.prewarm);
@@ -203,7 +206,9 @@ function parseConnector(
     const result = provisioningOverridesSchema.safeParse(raw.provisioning, { error: zodMessage });
     if (result.success) overrides = result.data;
     else problems.push(...problemsFromZod(result.error, `${base}.provisioning`));
-    problems.push(...crossCheck(raw.provisioning, organizations, `${base}.provisioning`));
+    const rules = checkRules(raw.provisioning, context.organizations, `${base}.provisioning`);
+    problems.push(...rules.problems);
+    context.findings.warnings.push(...rules.warnings);
   }
 
   if (!parsed.success) return undefined;
@@ -216,48 +221,6 @@ function parseConnector(
   return { ...common.data, type: parsed.data.type, provisioning: overrides };
 }
 
-/**
- * Checks provisioning rules against the seeded organizations: a rule naming a seeded
- * organization must name one of its groups, and never its default group (that one is derived,
- * it never comes from the IdP). Organizations that are not seeded may be created later by API.
- */
-function crossCheck(block: unknown, organizations: Organization[], base: string): Problem[] {
-  const parsed = provisioningRulesSchema.safeParse(block ?? {});
-  // Shape problems are reported by the block's own schema; there is nothing to cross-check.
-  if (!parsed.success) return [];
-  const settings: ProvisioningRules = parsed.data;
-  const problems: Problem[] = [];
-  const byKey = new Map(organizations.map((org) => [org.key, org]));
-
-  const checkSyncedGroup = (ref: { organization: string; group: string }, path: string) => {
-    const org = byKey.get(ref.organization);
-    if (!org) return;
-    if (ref.group === org.defaultGroup) {
-      problems.push({
-        path,
-        message: `${ref.group} is ${org.key}'s default group, which follows the other memberships and never comes from the IdP`,
-      });
-    } else if (!org.groups.includes(ref.group)) {
-      problems.push({ path, message: `organization ${org.key} has no group ${ref.group} (${describeGroups(org)})` });
-    }
-  };
-
-  settings.mappings?.forEach((rule, index) => checkSyncedGroup(rule, joinPath(base, 'mappings', index, 'group')));
-  settings.protectedGroups?.forEach((ref, index) => checkSyncedGroup(ref, joinPath(base, 'protectedGroups', index, 'group')));
-
-  const fallback = settings.defaultOrganization;
-  if (fallback && fallback.group !== null) {
-    const org = byKey.get(fallback.organization);
-    if (org && fallback.group !== org.defaultGroup && !org.groups.includes(fallback.group)) {
-      problems.push({
-        path: joinPath(base, 'defaultOrganization', 'group'),
-        message: `organization ${org.key} has no group ${fallback.group} (${describeGroups(org)})`,
-      });
-    }
-  }
-  return problems;
-}
-
 function validOrganizations(value: unknown): Organization[] {
   if (!Array.isArray(value)) return [];
   const valid: Organization[] = [];
@@ -266,10 +229,6 @@ function validOrganizations(value: unknown): Organization[] {
     if (result.success && !valid.some((org) => org.key === result.data.key)) valid.push(result.data);
   }
   return valid;
-}
-
-function describeGroups(org: Organization): string {
-  return `default group ${org.defaultGroup}; groups: ${org.groups.length > 0 ? org.groups.join(', ') : 'none'}`;
 }
 
 function definitionFor(definitions: ConnectorSchemas, type: string): AnyConnectorSchema | undefined {

@@ -16,6 +16,8 @@ export class ConfigError extends Error {
     readonly problems: Problem[],
     /** The config file, when the config came from one. */
     readonly file?: string,
+    /** Found alongside the problems; not what refused the config (see `ConfigFindings`). */
+    readonly warnings: Problem[] = [],
   ) {
     super(problems.map(formatProblem).join('\n'));
     this.name = 'ConfigError';

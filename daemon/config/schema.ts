@@ -5,6 +5,7 @@ import type { ConnectorType } from '../../connectors/types.js';
 import type { Organization } from '../../store/types.js';
 import { DEFAULT_SETTINGS, type ProvisioningSettings } from '../reconcile/settings.js';
 import { parseDuration } from './duration.js';
+import type { Problem } from './problems.js';
 
 /**
  * The config file's schema, one zod schema per top-level section (the loader parses them one by
@@ -25,6 +26,8 @@ export interface ServerConfig {
   adminToken: string;
   /** How long a write waits for another process's lock before the answer is `503 store_busy`. */
   storeBusyTimeoutMs: number;
+  /** How long a stop (SIGTERM) may take to answer requests in flight before it gives up. */
+  shutdownTimeoutMs: number;
 }
 
 export type StoreConfig = { kind: 'sqlite'; path: string } | { kind: 'mongodb'; url: string };
@@ -52,6 +55,17 @@ export interface ConnectorEntry {
   readonly [key: string]: unknown;
 }
 
+/**
+ * What the config names that does not exist (yet), found while loading it. The daemon runs with
+ * these and logs them at start; `jitsync config check` prints them and fails on `errors`.
+ */
+export interface ConfigFindings {
+  /** A file a connector reads is missing or unreadable: that connector answers nothing until it appears. */
+  errors: Problem[];
+  /** A rule names an organization or group the config does not declare (the API may create it). */
+  warnings: Problem[];
+}
+
 export interface JitsyncConfig {
   server: ServerConfig;
   store: StoreConfig;
@@ -62,6 +76,7 @@ export interface JitsyncConfig {
   log: LogConfig;
   /** The config file's folder: relative paths in connector entries resolve against it. */
   baseDir: string;
+  findings: ConfigFindings;
 }
 
 
@@ -121,6 +136,8 @@ const durationSchema = z.string().transform((text, ctx) => {
 });
 
 export const DEFAULT_STORE_BUSY_TIMEOUT = '2s';
+/** Under the 10 s a container runtime waits between SIGTERM and SIGKILL. */
+export const DEFAULT_SHUTDOWN_TIMEOUT = '8s';
 
 export const serverSchema = z
   .object({
@@ -128,6 +145,7 @@ export const serverSchema = z
     hookToken: tokenSchema,
     adminToken: tokenSchema,
     storeBusyTimeout: durationSchema.prefault(DEFAULT_STORE_BUSY_TIMEOUT),
+    shutdownTimeout: durationSchema.prefault(DEFAULT_SHUTDOWN_TIMEOUT),
   })
   .strict()
   .superRefine((server, ctx) => {
@@ -135,7 +153,11 @@ export const serverSchema = z
       ctx.addIssue({ code: 'custom', path: ['adminToken'], message: 'must differ from server.hookToken' });
     }
   })
-  .transform(({ storeBusyTimeout, ...rest }): ServerConfig => ({ ...rest, storeBusyTimeoutMs: storeBusyTimeout }));
+  .transform(({ storeBusyTimeout, shutdownTimeout, ...rest }): ServerConfig => ({
+    ...rest,
+    storeBusyTimeoutMs: storeBusyTimeout,
+    shutdownTimeoutMs: shutdownTimeout,
+  }));
 
 // ---- store ----
 

@@ -8,7 +8,7 @@ import { DRIFT_KINDS, isDriftKind, type DriftKind } from './types.js';
 
 export interface DriftCommandDeps {
   configOption(): Option;
-  readConfig(path: string): JitsyncConfig;
+  readConfig(option: string | undefined): JitsyncConfig;
   openDaemon(config: JitsyncConfig): Promise<Daemon>;
   exit: { ok: number; failure: number; usage: number; denied: number };
 }
@@ -32,7 +32,7 @@ export function driftCommand(program: Command, deps: DriftCommandDeps): void {
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'csv']).default('table'))
     .action(
       async (options: {
-        config: string;
+        config?: string;
         connector?: string[];
         kind?: string[];
         organization?: string;

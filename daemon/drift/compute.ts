@@ -36,7 +36,7 @@ export interface DriftInput {
 }
 
 /**
- * The drift report (SPEC §6): the directory cache against the provisioned state, run through the
+ * The drift report (README: Drift report): the directory cache against the provisioned state, run through the
  * login's own rules (`isAllowed`, `planMemberships`, the cache-confirmation rule), so what the
  * report says a login will change is what the next login changes. Pure; linear in users, groups
  * and memberships (maps throughout, no pairwise loops).
@@ -285,7 +285,7 @@ function indexAccount(model: DriftModel, account: Account): void {
   model.organizationsByUser.set(user.id, [...new Set(account.memberships.map((m) => m.organization))]);
 }
 
-/** The login's account look-up (SPEC §3 step 4): by identity, else by email when `linkByEmail`. */
+/** The login's account look-up (README: How a login is reconciled, step 4): by identity, else by email when `linkByEmail`. */
 function ownerOf(model: DriftModel, cm: ConnectorModel, cached: CachedUser): string | null {
   return (
     model.identityOwner.get(identityKey(cm.connector, cached.subject)) ??

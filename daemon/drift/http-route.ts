@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { badRequest } from '../errors.js';
 import type { JitsyncServer } from '../http/app.js';
+import { queryInteger, queryList, queryString } from '../http/query.js';
+import * as s from '../http/schemas.js';
 import { MAX_LIMIT } from './drift-service.js';
 import { DRIFT_KINDS, isDriftKind, type DriftFormat, type DriftKind, type DriftService } from './types.js';
 
@@ -9,38 +11,51 @@ import { DRIFT_KINDS, isDriftKind, type DriftFormat, type DriftKind, type DriftS
 /** Page size when the request names none (CSV exports everything unless limited). */
 export const DEFAULT_LIMIT = 1_000;
 
-const repeatable = z.union([z.string().max(2_000), z.array(z.string().max(2_000)).max(50)]);
+/** The report's query string; `connectorIds` documents the connectors that exist. */
+export function driftQuery(connectorIds: readonly string[] = []) {
+  return z
+    .object({
+      format: z.enum(['json', 'csv', 'html']).optional(),
+      connector: queryList({ maxItems: 50, maxLength: 64, values: connectorIds }).optional(),
+      organization: queryString(1, 200).optional(),
+      kind: queryList({ maxItems: 50, maxLength: 64, values: DRIFT_KINDS }).optional(),
+      user: queryString(1, 254).optional(),
+      limit: queryInteger(1, MAX_LIMIT).optional(),
+      offset: queryInteger(0, Number.MAX_SAFE_INTEGER).optional(),
+    })
+    .strict();
+}
 
-export const driftQuery = z
-  .object({
-    format: z.enum(['json', 'csv', 'html']).optional(),
-    connector: repeatable.optional(),
-    organization: z.string().min(1).max(200).optional(),
-    kind: repeatable.optional(),
-    user: z.string().min(1).max(254).optional(),
-    limit: z.coerce.number().int().min(1).max(MAX_LIMIT).optional(),
-    offset: z.coerce.number().int().min(0).optional(),
-  })
-  .strict();
-
-/** `GET /v1/drift`: the report as JSON, CSV or an HTML page (SPEC §6). */
+/** `GET /v1/drift`: the report as JSON, CSV or an HTML page (README: Drift report). */
 export function driftRoute(
   app: JitsyncServer,
   drift: DriftService,
-  shared: { errors: { 400: z.ZodType; 401: z.ZodType }; security: Array<Record<string, string[]>> },
+  shared: { errors: Record<number, z.ZodType>; security: Array<Record<string, string[]>>; connectorIds: readonly string[] },
 ): void {
   app.get(
     '/v1/drift',
     {
       config: { auth: 'admin' },
       schema: {
+        operationId: 'getDriftReport',
         summary: 'Drift report: where the IdP cache and the provisioned state disagree (JSON, CSV or HTML)',
         description:
           '`format=json|csv|html` or the Accept header. Filters: `connector`, `organization`, `kind` ' +
-          `(repeatable or comma list of ${DRIFT_KINDS.join(', ')}), \`user\` (id, email or subject); paging with \`limit\` and \`offset\`.`,
+          '(repeatable, or a comma list), `user` (id, email or subject); paging with `limit` and `offset`. ' +
+          'An unknown connector, organization or kind answers `400` (`unknown_connector`, `unknown_organization`, `invalid_kind`).',
         security: shared.security,
-        querystring: driftQuery,
-        response: { 400: shared.errors[400], 401: shared.errors[401] },
+        querystring: driftQuery(shared.connectorIds),
+        response: {
+          200: {
+            description: 'The report: JSON, a CSV file (RFC 4180, header row), or a self-contained HTML page',
+            content: {
+              'application/json': { schema: s.driftPage },
+              'text/csv': { schema: z.string() },
+              'text/html': { schema: z.string() },
+            },
+          },
+          ...shared.errors,
+        },
       },
     },
     async (request, reply) => {
@@ -49,8 +64,8 @@ export function driftRoute(
       const offset = query.offset ?? 0;
       const nonce = randomBytes(16).toString('base64');
       const filter = {
-        connectors: list(query.connector),
-        kinds: kinds(list(query.kind)),
+        connectors: query.connector ?? [], // lists arrive split: `kind=a&kind=b,c` → [a, b, c]
+        kinds: kinds(query.kind ?? []),
         ...(query.organization !== undefined ? { organization: query.organization } : {}),
         ...(query.user !== undefined ? { user: query.user } : {}),
         offset,
@@ -77,12 +92,6 @@ export function driftRoute(
       }
     },
   );
-}
-
-/** Repeatable and comma-separated: `kind=a&kind=b,c`. */
-function list(value: string | string[] | undefined): string[] {
-  if (value === undefined) return [];
-  return (Array.isArray(value) ? value : [value]).flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');
 }
 
 function kinds(values: string[]): DriftKind[] {

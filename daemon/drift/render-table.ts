@@ -1,3 +1,4 @@
+import { terminalSafe } from '../terminal-text.js';
 import type { DriftPage } from './types.js';
 import { DRIFT_KINDS, type DriftItem } from './types.js';
 
@@ -47,9 +48,13 @@ function targetText(item: DriftItem): string {
   return appGroup || (item.idpGroup ?? '');
 }
 
-/** Pads or cuts to exactly `width` characters (code points), ending a cut value with `…`. */
+/**
+ * Pads or cuts to exactly `width` characters (code points), ending a cut value with `…`. Line
+ * breaks and tabs become spaces; other control characters are shown escaped (every cell passes
+ * here, so no value reaches the terminal raw).
+ */
 export function fit(text: string, width: number): string {
-  const chars = [...text.replace(/[\r\n\t]+/g, ' ')];
+  const chars = [...terminalSafe(text.replace(/[\r\n\t]+/g, ' '))];
   if (chars.length <= width) return chars.join('') + ' '.repeat(width - chars.length);
   return chars.slice(0, width - 1).join('') + '…';
 }

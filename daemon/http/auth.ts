@@ -12,7 +12,8 @@ export function createTokenCheck(tokens: Record<TokenKind, string>) {
     admin: digest(tokens.admin),
   };
   return (kind: TokenKind, authorization: string | undefined): boolean => {
-    const match = /^Bearer (\S+)$/.exec(authorization ?? '');
+    // The scheme name is case-insensitive (RFC 9110 §11.1): `bearer` and `BEARER` are Bearer too.
+    const match = /^Bearer +(\S+)$/i.exec(authorization ?? '');
     const presented = digest(match?.[1] ?? '');
     // Compare even when the header is malformed, so every path costs the same.
     return timingSafeEqual(presented, digests[kind]) && match !== null;

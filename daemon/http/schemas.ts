@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { MEMBERSHIP_SOURCES } from '../../store/types.js';
+import { DRIFT_KINDS, type DriftKind } from '../drift/types.js';
 
-/** Shapes of the HTTP API (SPEC §5), shared by validation and the OpenAPI document. */
+/** Shapes of the HTTP API (README: HTTP API), shared by validation and the OpenAPI document. */
 
 const name = z
   .string()
@@ -14,6 +15,18 @@ export const organizationKey = z
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, ".", "_" or "-", at most 64');
 
 export const groupName = name;
+
+/**
+ * An email address as the API takes it: zod's rule, with RFC 5321's limits that the document's
+ * `format: email` promises (at most 64 characters before the `@`; DNS labels of at most 63
+ * that neither start nor end with `-`).
+ */
+export const emailAddress = z
+  .email({
+    pattern: /^(?:[A-Za-z0-9_'+-]+\.)*[A-Za-z0-9_'+-]*[A-Za-z0-9_+-]@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$/,
+  })
+  .max(254)
+  .refine((email) => email.lastIndexOf('@') <= 64, 'at most 64 characters before the @');
 
 export const errorBody = z.object({
   error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
@@ -133,4 +146,28 @@ export const prewarmRun = z.object({
     driftSummary: z.record(z.string(), count).nullable(),
   }),
   error: z.string().nullable(),
+});
+
+const driftKind = z.enum(DRIFT_KINDS);
+const driftSummary = z.object(Object.fromEntries(DRIFT_KINDS.map((kind) => [kind, count])) as Record<DriftKind, typeof count>);
+
+/** `GET /v1/drift` as JSON (the CSV and HTML answers carry the same items). */
+export const driftPage = z.object({
+  generatedAt: z.string(),
+  dataAsOf: z.string().nullable(),
+  summary: driftSummary,
+  previousSummary: driftSummary.nullable(),
+  total: count,
+  items: z.array(
+    z.object({
+      kind: driftKind,
+      connector: z.string(),
+      user: z.object({ id: z.string().nullable(), email: z.string().nullable(), subject: z.string().nullable() }).nullable(),
+      organization: z.string().nullable(),
+      group: z.string().nullable(),
+      idpGroup: z.string().nullable(),
+      source: z.enum(MEMBERSHIP_SOURCES).nullable(),
+      detail: z.string(),
+    }),
+  ),
 });

@@ -1,16 +1,24 @@
 import { z } from 'zod';
+import { emailAddress, groupName } from '../http/schemas.js';
 
-/** The login hook's request body (SPEC §5). Bounded everywhere: it comes from the network. */
+/** The most group names a login may carry. */
+export const MAX_TOKEN_GROUPS = 200;
+
+/** The login hook's request body (README: A login hook call). Bounded everywhere: it comes from the network. */
 export const loginInputSchema = z
   .object({
     connector: z.string().min(1).max(64),
     subject: z.string().min(1).max(256),
-    email: z.email().max(254),
+    email: emailAddress,
     name: z.string().min(1).max(256).optional(),
     givenName: z.string().min(1).max(128).optional(),
     familyName: z.string().min(1).max(128).optional(),
     username: z.string().min(1).max(64).optional(),
-    groups: z.array(z.string().min(1).max(1024)).max(5000).optional(),
+    /**
+     * At most 200 names (Entra ID's own cap before it sends an overage marker instead), each a
+     * group name as the admin routes take it: a full list stays well inside the 64 KiB body limit.
+     */
+    groups: z.array(groupName).max(MAX_TOKEN_GROUPS).optional(),
     /** The token said its group list was cut short (Entra overage): never read it as complete. */
     groupsOverage: z.boolean().optional(),
     /**

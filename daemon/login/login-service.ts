@@ -10,7 +10,7 @@ import {
 } from '../../store/types.js';
 import { AppError, badRequest, conflict } from '../errors.js';
 import { isAllowed } from '../reconcile/match.js';
-import { organizationsOf, planMemberships } from '../reconcile/plan.js';
+import { organizationsOf, planMemberships, type MembershipPlan } from '../reconcile/plan.js';
 import type { OrganizationsCache } from '../organizations-cache.js';
 import type { ProvisioningSettings } from '../reconcile/settings.js';
 import { usernameBase, usernameCandidates } from '../reconcile/username.js';
@@ -58,7 +58,7 @@ export interface LoginService {
   login(input: LoginInput): Promise<LoginResult>;
 }
 
-/** The login hook (SPEC §3): I/O around the pure rules in `daemon/reconcile`. */
+/** The login hook (README: How a login is reconciled): I/O around the pure rules in `daemon/reconcile`. */
 export function createLoginService(deps: LoginServiceDeps): LoginService {
   const clock = deps.clock ?? (() => new Date());
   const random = deps.random ?? Math.random;
@@ -90,26 +90,28 @@ export function createLoginService(deps: LoginServiceDeps): LoginService {
 
     const found = await findAccount(identity, email, settings.linkByEmail);
     if (found?.user.disabled) return deny('user_disabled');
-    let account = found;
-    let created = false;
-    if (!account) {
-      if (settings.signUp === 'blocked') return deny('signup_blocked');
-      ({ account, created } = await createAccount(input, identity, email, settings.linkByEmail, now));
-    }
+    if (!found && settings.signUp === 'blocked') return deny('signup_blocked');
 
     const [organizations, invitations] = await Promise.all([
       deps.organizations.get(),
       store.pendingInvitations(email),
     ]);
+    const planFor = (current: Account['memberships']) =>
+      planMemberships({ current, idpGroups: groups.names, organizations, invitations, settings });
+
+    let account = found;
+    let created = false;
+    let firstPlan: MembershipPlan | null = null;
+    if (!account) {
+      // The new account is written with its memberships in one step, so that a failure can never
+      // leave an account without them; the invitations and the audit entry follow idempotently.
+      firstPlan = planFor([]);
+      ({ account, created } = await createAccount(input, identity, email, settings.linkByEmail, now, firstPlan.memberships));
+    }
+
     const desiredName = displayName(input);
     const decide = (current: Account) => {
-      const plan = planMemberships({
-        current: current.memberships,
-        idpGroups: groups.names,
-        organizations,
-        invitations,
-        settings,
-      });
+      const plan = planFor(current.memberships);
       const nameUpdated = desiredName !== null && desiredName !== current.user.name;
       const identityLinked = !current.user.identities.some((i) => sameIdentity(i, identity));
       const membershipsChanged = plan.added.length > 0 || plan.removed.length > 0;
@@ -125,7 +127,9 @@ export function createLoginService(deps: LoginServiceDeps): LoginService {
     };
     // Most logins change nothing: decided on the account as just read, they need no write
     // transaction. A change goes through the store's compare-and-swap, which decides again.
-    const unchanged = decide(account);
+    // An account created just now holds its plan already; the plan is what this login added.
+    const unchanged =
+      created && firstPlan ? { change: null, result: { plan: firstPlan, nameUpdated: false, identityLinked: false } } : decide(account);
     const outcome =
       unchanged.change === null
         ? { account, result: unchanged.result, changed: false }
@@ -193,7 +197,7 @@ export function createLoginService(deps: LoginServiceDeps): LoginService {
     };
   }
 
-  /** SPEC §3 step 4: by linked identity, else by email (linking it, unless `linkByEmail` is off). */
+  /** Step 4 of the README's login rules: by linked identity, else by email (linking it, unless `linkByEmail` is off). */
   async function findAccount(identity: Identity, email: string, linkByEmail: boolean): Promise<Account | null> {
     const byIdentity = await store.findAccountByIdentity(identity);
     if (byIdentity) return byIdentity;
@@ -214,13 +218,14 @@ export function createLoginService(deps: LoginServiceDeps): LoginService {
     email: string,
     linkByEmail: boolean,
     now: Date,
+    memberships: Membership[],
   ): Promise<{ account: Account; created: boolean }> {
     const candidates = usernameCandidates(usernameBase({ ...input, email }), random);
     for (const username of candidates) {
       try {
         const account = await store.createAccount(
           { id: randomUUID(), username, email, name: displayName(input), identities: [identity] },
-          [],
+          memberships,
           now.toISOString(),
         );
         return { account, created: true };

@@ -30,7 +30,7 @@ export interface ResolveGroupsDeps {
 }
 
 /**
- * SPEC §3 step 2: token groups when given and complete; else a fresh cache entry; else a live
+ * Step 2 of the README's login rules: token groups when given and complete; else a fresh cache entry; else a live
  * look-up (stored back into the cache); and when that fails, the cache whatever its age
  * (`use-cache`) or a denial (`deny`). A failure is never read as "no groups".
  */

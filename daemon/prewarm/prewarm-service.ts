@@ -66,7 +66,7 @@ interface RunOutcome {
 const CACHE_BATCH = 500;
 const PROGRESS_EVERY_MS = 1_000;
 
-/** Pre-warm (SPEC §4): pull a connector's groups and members into the directory cache. */
+/** Pre-warm (README: Pre-warm): pull a connector's groups and members into the directory cache. */
 export function createPrewarmService(deps: PrewarmServiceDeps): PrewarmService {
   const { store, logger } = deps;
   const clock = deps.clock ?? (() => new Date());

@@ -1,4 +1,5 @@
 import type { PrewarmRun } from '../../store/types.js';
+import { terminalSafe } from '../terminal-text.js';
 
 /** One line of progress for a terminal: a bar over the groups walked, and the counters. */
 export function progressLine(run: PrewarmRun, width = 24): string {
@@ -8,7 +9,7 @@ export function progressLine(run: PrewarmRun, width = 24): string {
   const filled = Math.round(share * width);
   const bar = total === null ? ' listing groups… ' : `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
   const groups = total === null ? '' : ` ${done}/${total} groups`;
-  return `${run.connector} ${run.mode} ${bar}${groups}, ${run.figures.memberships} memberships, ${run.figures.apiCalls} calls`;
+  return terminalSafe(`${run.connector} ${run.mode} ${bar}${groups}, ${run.figures.memberships} memberships, ${run.figures.apiCalls} calls`);
 }
 
 /** The figures of a finished run, as aligned `name  value` lines. */
@@ -31,5 +32,6 @@ export function summaryLines(run: PrewarmRun): string[] {
   ];
   if (run.error) rows.push(['error', run.error]);
   const pad = Math.max(...rows.map(([name]) => name.length));
-  return rows.map(([name, value]) => `${name.padEnd(pad)}  ${value}`);
+  // The error text comes from the IdP or the network: never raw on a terminal.
+  return rows.map(([name, value]) => `${name.padEnd(pad)}  ${terminalSafe(String(value))}`);
 }

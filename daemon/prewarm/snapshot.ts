@@ -253,7 +253,7 @@ export interface Guard {
 }
 
 /**
- * The removal guard (SPEC §4): a run that would mark more than `limit` of the connector's users
+ * The removal guard (README: Pre-warm): a run that would mark more than `limit` of the connector's users
  * absent, or strip more than `limit` of their group memberships, stops for an admin to confirm.
  * An empty cache has nothing to lose and is never guarded.
  */

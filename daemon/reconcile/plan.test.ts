@@ -210,6 +210,15 @@ describe('invitations and the default organization', () => {
       m('OrgA', 'Members', 'fallback'),
     ]);
   });
+
+  it('places nobody through a fallback whose organization or group does not exist (yet)', () => {
+    for (const defaultOrganization of [
+      { organization: 'OrgA', group: 'ghosts' },
+      { organization: 'Nowhere', group: null },
+    ]) {
+      expect(plan({ idpGroups: ['unrelated'], settings: { defaultOrganization } }).memberships).toEqual([]);
+    }
+  });
 });
 
 describe('idempotence', () => {

@@ -33,7 +33,7 @@ export interface MembershipPlan {
 }
 
 /**
- * The membership rules of a login (SPEC §3, steps 5–7), as one pure function. Drift reports run
+ * The membership rules of a login (README: How a login is reconciled, steps 5–7), as one pure function. Drift reports run
  * the same function over the directory cache, so a report and the next login cannot disagree.
  *
  * The difference is computed once, by (organization, group): a membership that stays keeps its
@@ -74,14 +74,11 @@ export function planMemberships(input: PlanInput): MembershipPlan {
   }
 
   // Docker's default organization: for a user who would otherwise land in no organization.
+  // Like an invitation's, a fallback naming an organization or group that does not exist (yet:
+  // the config may name one the API creates later) places nobody.
   if (desired.size === 0 && settings.defaultOrganization) {
-    const org = orgs.get(settings.defaultOrganization.organization);
-    if (org) {
-      addIfMissing(
-        { organization: org.key, group: settings.defaultOrganization.group ?? org.defaultGroup },
-        'fallback',
-      );
-    }
+    const target = existingGroup(orgs, settings.defaultOrganization.organization, settings.defaultOrganization.group);
+    if (target) addIfMissing(target, 'fallback');
   }
 
   for (const membership of withDerivedDefaults([...desired.values()], organizations)) {
@@ -114,11 +111,16 @@ function survivesUnbacked(membership: Membership, mode: PlanSettings['membership
 }
 
 function invitationTarget(invitation: Invitation, orgs: Map<string, Organization>): GroupRef | null {
-  const org = orgs.get(invitation.organization);
+  return existingGroup(orgs, invitation.organization, invitation.group);
+}
+
+/** The group (the default group when `group` is null) if the organization has it, else null. */
+function existingGroup(orgs: Map<string, Organization>, organization: string, group: string | null): GroupRef | null {
+  const org = orgs.get(organization);
   if (!org) return null;
-  const group = invitation.group ?? org.defaultGroup;
-  if (group !== org.defaultGroup && !org.groups.includes(group)) return null;
-  return { organization: org.key, group };
+  const name = group ?? org.defaultGroup;
+  if (name !== org.defaultGroup && !org.groups.includes(name)) return null;
+  return { organization: org.key, group: name };
 }
 
 /**

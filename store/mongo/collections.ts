@@ -1,4 +1,5 @@
 import type { Collection, Db, Document, IndexDescription } from 'mongodb';
+import { StoreError } from '../types.js';
 import type {
   AccountDoc,
   AuditDoc,
@@ -85,5 +86,50 @@ export async function ensureIndexes(c: Collections): Promise<void> {
 }
 
 async function createEach<T extends Document>(collection: Collection<T>, indexes: IndexDescription[]): Promise<void> {
-  for (const { key, ...options } of indexes) await collection.createIndex(key, options);
+  for (const { key, ...options } of indexes) {
+    try {
+      await collection.createIndex(key, options);
+    } catch (error) {
+      if (options.unique !== true) throw error;
+      throw (await duplicatesError(collection, options.name ?? JSON.stringify(key), Object.keys(key))) ?? error;
+    }
+  }
+}
+
+/** Groups of documents named in a `StoreError` about data that breaks a unique index. */
+const DUPLICATES_SHOWN = 5;
+
+/**
+ * Why a unique index cannot be created, when the data already holds duplicates: the servers say
+ * it in their own ways (MongoDB E11000 with one key; DocumentDB `InternalError` "could not create
+ * exclusion constraint" with none; FerretDB 1.x a SQLite constraint), so the duplicates are looked
+ * up. Null when there are none (the failure was something else).
+ */
+async function duplicatesError<T extends Document>(collection: Collection<T>, index: string, fields: string[]): Promise<StoreError | null> {
+  // k0, k1…: a field path may hold dots, which a $group key may not. Counts only: FerretDB 1.x
+  // has no $push; the documents are found afterwards.
+  const keyOf = Object.fromEntries(fields.map((field, i) => [`k${i}`, `$${field}`]));
+  const groups = await collection
+    .aggregate<{ _id: Record<string, unknown>; count: number }>([
+      { $group: { _id: keyOf, count: { $sum: 1 } } },
+      { $match: { count: { $gt: 1 } } },
+      { $sort: { count: -1 } },
+      { $limit: DUPLICATES_SHOWN },
+    ])
+    .toArray()
+    .catch(() => []);
+  if (groups.length === 0) return null;
+  const shown: string[] = [];
+  for (const group of groups) {
+    const filter = Object.fromEntries(fields.map((field, i) => [field, group._id[`k${i}`] ?? null]));
+    const docs = await collection.find(filter as never, { projection: { _id: 1 } }).sort({ _id: 1 }).limit(3).toArray();
+    const ids = docs.map((doc) => JSON.stringify(doc._id));
+    const value = fields.map((field) => `${field} ${JSON.stringify(filter[field])}`).join(', ');
+    shown.push(`${value} (${group.count} documents: ${ids.join(', ')}${group.count > ids.length ? ', …' : ''})`);
+  }
+  const more = groups.length === DUPLICATES_SHOWN ? ' (and maybe more)' : '';
+  return new StoreError(
+    `the unique index ${index} of the ${collection.collectionName} collection cannot be created: documents share a key: ` +
+      `${shown.join('; ')}${more}. Resolve the duplicates, then start again`,
+  );
 }

@@ -1,7 +1,19 @@
-import { MongoNetworkError, MongoServerError } from 'mongodb';
+import { MongoBulkWriteError, MongoNetworkError, MongoServerError } from 'mongodb';
 import { describe, expect, it } from 'vitest';
-import { StoreUnavailableError } from '../types.js';
-import { classifyMongoError } from './errors.js';
+import { ConflictError, StoreUnavailableError } from '../types.js';
+import { classifyMongoError, isDuplicateKeyError, isWriteConflictError } from './errors.js';
+
+/** DocumentDB's answer to a write that lost a deadlock on a unique index, as the driver hands it over. */
+const deadlock = () => new MongoServerError({ ok: 0, code: 16908292, errmsg: 'deadlock detected' });
+
+/**
+ * The same answer to operations of an unordered bulk write (seen on concurrent cache upserts). The
+ * driver does not export its `WriteError` class: each write error here is its JSON shape.
+ */
+function bulkFailure(...codes: number[]): MongoBulkWriteError {
+  const writeErrors = codes.map((code, index) => ({ code, index, errmsg: code === 11000 ? 'Duplicate key violation' : 'deadlock detected', op: {} }));
+  return new MongoBulkWriteError({ message: writeErrors[0]!.errmsg, code: codes[0]!, writeErrors: writeErrors as never }, undefined as never);
+}
 
 describe('classifyMongoError', () => {
   it('reads an unreachable server or a full disk as StoreUnavailableError', () => {
@@ -14,10 +26,31 @@ describe('classifyMongoError', () => {
     expect(full).toBeInstanceOf(StoreUnavailableError);
   });
 
+  it('reads a write the server rolled back as a deadlock as a ConflictError (a 409, never a 500)', () => {
+    const single = classifyMongoError(deadlock(), 'FerretDB 2.5.0 (DocumentDB)');
+    expect(single).toBeInstanceOf(ConflictError);
+    expect((single as Error).message).toMatch(/FerretDB 2\.5\.0 \(DocumentDB\).*deadlock detected.*retry/);
+    expect(classifyMongoError(bulkFailure(16908292), 'FerretDB 2.5.0')).toBeInstanceOf(ConflictError);
+    // A serialization failure (40001) is the same kind of rollback.
+    expect(classifyMongoError(new MongoServerError({ code: 16777220, errmsg: 'could not serialize access' }), 'x')).toBeInstanceOf(ConflictError);
+  });
+
   it('leaves other errors as they are', () => {
     const duplicate = new MongoServerError({ code: 11000, errmsg: 'E11000 duplicate key' });
     expect(classifyMongoError(duplicate, 'MongoDB 7.0')).toBe(duplicate);
+    const internal = new MongoServerError({ code: 1, codeName: 'InternalError', errmsg: 'could not create exclusion constraint' });
+    expect(classifyMongoError(internal, 'MongoDB 7.0')).toBe(internal);
     const plain = new Error('bug');
     expect(classifyMongoError(plain, 'MongoDB 7.0')).toBe(plain);
+  });
+});
+
+describe('error codes of a bulk write', () => {
+  it('finds a duplicate key or a deadlock in any operation of the bulk write, not only the first', () => {
+    expect(isDuplicateKeyError(bulkFailure(16908292, 11000))).toBe(true);
+    expect(isWriteConflictError(bulkFailure(11000, 16908292))).toBe(true);
+    expect(isWriteConflictError(bulkFailure(11000))).toBe(false);
+    expect(isDuplicateKeyError(deadlock())).toBe(false);
+    expect(isWriteConflictError(new Error('deadlock detected'))).toBe(false);
   });
 });

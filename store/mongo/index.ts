@@ -1,12 +1,14 @@
 import { MongoClient, type Db } from 'mongodb';
 import { everyMethod } from '../every-method.js';
-import { StoreError, type Store } from '../types.js';
+import { StoreError, type Store, type StoreDetails } from '../types.js';
 import { createAccountStore } from './accounts.js';
 import { collectionsOf, ensureIndexes } from './collections.js';
 import { classifyMongoError, databaseNameOf, redactUrl } from './errors.js';
 import { createLeaseStore } from './leases.js';
 import { createOrganizationStore } from './organizations.js';
 import { createRecordStores, type BulkStrategy } from './records.js';
+import { retryWriteConflicts, upsertRetrying } from './retry.js';
+import { describeServer, type ServerInfo } from './server-info.js';
 import { createWriteGuards, type WriteMode } from './write-guards.js';
 
 export type { WriteMode } from './write-guards.js';
@@ -20,22 +22,9 @@ export interface MongoStoreOptions {
   writeMode?: WriteMode;
 }
 
-interface ServerInfo {
-  description: string;
-  writeMode: WriteMode;
-  bulk: BulkStrategy;
-}
-
 /** Reads the server's name and version, and whether its conditional writes are atomic. */
 async function inspectServer(db: Db): Promise<ServerInfo> {
-  const info = await db.admin().command({ buildInfo: 1 });
-  const version = typeof info.version === 'string' ? info.version : 'unknown';
-  // FerretDB answers buildInfo with the MongoDB version it emulates plus `ferretdbVersion`.
-  if ('ferretdbVersion' in info) {
-    const ferret = typeof info.ferretdbVersion === 'string' ? info.ferretdbVersion : 'unknown';
-    return { description: `FerretDB ${ferret} (MongoDB ${version} wire)`, writeMode: 'guarded', bulk: 'insert-first' };
-  }
-  return { description: `MongoDB ${version}`, writeMode: 'atomic', bulk: 'upserts' };
+  return describeServer(await db.admin().command({ buildInfo: 1 }));
 }
 
 /**
@@ -69,19 +58,23 @@ export async function openMongoStore(url: string, options: MongoStoreOptions = {
     const server = await inspectServer(db);
     const collections = collectionsOf(db);
     await ensureIndexes(collections);
-    const guards = createWriteGuards({ mode: options.writeMode ?? server.writeMode, guards: collections.writeGuards });
+    const writeMode = options.writeMode ?? server.writeMode;
+    const guards = createWriteGuards({ mode: writeMode, guards: collections.writeGuards });
     return assembleStore({
       client,
       db,
       collections,
       guards,
       bulk: server.bulk,
-      description: `${server.description}, database ${dbName}`,
+      details: { server: server.server, writeMode },
+      description: `${server.server}, ${writeMode} writes, database ${dbName}`,
     });
   } catch (error) {
     await client.close().catch(() => undefined);
     const reason = error instanceof Error ? error.message : String(error);
-    throw new StoreError(`cannot open the MongoDB store at ${redactUrl(url)} within ${connectTimeoutMs} ms: ${reason}`);
+    // A StoreError names what is wrong with the data; the connect bound is beside the point then.
+    const within = error instanceof StoreError ? '' : ` within ${connectTimeoutMs} ms`;
+    throw new StoreError(`cannot open the MongoDB store at ${redactUrl(url)}${within}: ${reason}`);
   }
 }
 
@@ -91,6 +84,7 @@ function assembleStore(deps: {
   collections: ReturnType<typeof collectionsOf>;
   guards: ReturnType<typeof createWriteGuards>;
   bulk: BulkStrategy;
+  details: StoreDetails;
   description: string;
 }): Store {
   const { client, db, collections, guards } = deps;
@@ -99,12 +93,15 @@ function assembleStore(deps: {
   const leases = createLeaseStore({ collections, guards });
   const records = createRecordStores(collections, deps.bulk);
 
-  const methods = everyMethod<Omit<Store, 'describe' | 'close'>>({
+  const methods = everyMethod<Omit<Store, 'describe' | 'details' | 'close'>>({
     async ping() {
       await db.command({ ping: 1 });
     },
     async probeWrite() {
-      await db.collection<{ _id: string; at: Date }>('write_probe').updateOne({ _id: 'probe' }, { $set: { at: new Date() } }, { upsert: true });
+      // Every replica probes the same document: their upserts can race to insert it.
+      await upsertRetrying(() =>
+        db.collection<{ _id: string; at: Date }>('write_probe').updateOne({ _id: 'probe' }, { $set: { at: new Date() } }, { upsert: true }),
+      );
     },
     // Other replicas' writes are invisible without change streams (which FerretDB lacks): unknown.
     changeToken: async () => null,
@@ -158,10 +155,10 @@ function assembleStore(deps: {
     listAudit: (filter) => records.listAudit(filter),
   }, async (call) => {
     try {
-      return await call();
+      return await retryWriteConflicts(call);
     } catch (error) {
       throw classifyMongoError(error, deps.description);
     }
   });
-  return { describe: () => deps.description, close: () => client.close(), ...methods };
+  return { describe: () => deps.description, details: () => ({ ...deps.details }), close: () => client.close(), ...methods };
 }

@@ -78,7 +78,7 @@ function createSqliteStore(db: Database.Database, path: string, checkpointer: Ch
 
   // The interface is asynchronous for the networked backends; better-sqlite3 answers at once,
   // and `withLockWait` makes each call a promise that waits out another writer's lock.
-  const methods = everyMethod<Omit<Store, 'describe' | 'close'>>({
+  const methods = everyMethod<Omit<Store, 'describe' | 'details' | 'close'>>({
     ping: () => {
       ping.get();
     },
@@ -138,6 +138,7 @@ function createSqliteStore(db: Database.Database, path: string, checkpointer: Ch
   }, (call) => withLockWait(call, { busyTimeoutMs, location: path }));
   return {
     describe: () => `sqlite ${version} (${path})`,
+    details: () => ({ server: `SQLite ${version}`, writeMode: 'transactions' }),
     async close() {
       await checkpointer?.stop();
       if (db.open) db.close();

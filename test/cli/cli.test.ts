@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -75,6 +75,63 @@ describe('jitsync CLI', () => {
     expect(stderr).toContain('provisioning.membership');
     expect(stderr).toContain('provisioning.staleAfter');
     expect(stderr).not.toContain('cli-hook-token');
+  });
+
+  it('config check warns about organizations the config does not declare, naming each key, and passes', async () => {
+    const path = writeConfig(
+      '  defaultOrganization: { organization: Lobby }\n  mappings: [{ idpGroup: developers, organization: OrgA, group: devs }]',
+    );
+    const { code, stdout, stderr } = await jitsync(['config', 'check', '--config', path]);
+    expect(code).toBe(0);
+    expect(stdout).toContain(`${path}: OK (2 warnings)`);
+    expect(stderr.trim().split('\n')).toEqual([
+      'warning: provisioning.mappings[0].group: organization OrgA declares no group devs (default group Members; groups: ENT_ORGA_ADMINS, developers); this names nothing until the group is created through the API',
+      'warning: provisioning.defaultOrganization.organization: no organization Lobby is declared under organizations (declared: OrgA); this names nothing until it is created through the API',
+    ]);
+  });
+
+  it("config check fails on a file connector's missing file, and reports it with every other problem", async () => {
+    const path = writeConfig('  defaultOrganization: { organization: Lobby }');
+    appendFileSync(path, '  - { id: gone, type: file, path: ./exports/gone.json }\n');
+    const { code, stdout, stderr } = await jitsync(['config', 'check', '--config', path]);
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toContain(`connectors[1].path: file not found: ${join(dir, 'exports', 'gone.json')}`);
+    expect(stderr).toContain('warning: provisioning.defaultOrganization.organization: no organization Lobby');
+
+    // With a schema problem as well, all three are still named in one run.
+    const broken = join(dir, 'broken.yaml');
+    writeFileSync(broken, readFileSync(path, 'utf8').replace('  signUp: allowed\n', '  signUp: allowed\n  membership: sometimes\n'));
+    const again = await jitsync(['config', 'check', '--config', broken]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain('provisioning.membership: expected one of');
+    expect(again.stderr).toContain('connectors[1].path: file not found');
+    expect(again.stderr).toContain('warning: provisioning.defaultOrganization.organization');
+  });
+
+  it('serve logs the same findings at start, one line per key, and still serves', async () => {
+    const path = writeConfig('  defaultOrganization: { organization: Lobby }');
+    appendFileSync(path, '  - { id: gone, type: file, path: ./gone.json }\n');
+    const child = spawn(process.execPath, [BIN, 'serve', '--config', path], { env: cleanEnv() });
+    const exitCode = new Promise<number | null>((r) => child.on('exit', r));
+    let output = '';
+    child.stderr.on('data', (chunk) => (output += chunk));
+    await new Promise<void>((listening, reject) => {
+      child.stdout.on('data', (chunk) => {
+        output += chunk;
+        if (output.includes('jitsync listening')) listening();
+      });
+      child.on('exit', (code) => reject(new Error(`exited ${code}: ${output}`)));
+    });
+    child.kill('SIGTERM');
+    expect(await exitCode).toBe(0);
+    const lines = output.trim().split('\n').map((line) => JSON.parse(line));
+    const config = lines.filter((l) => typeof l.msg === 'string' && l.msg.startsWith('config: '));
+    expect(config.map((l) => [l.level, l.key])).toEqual([
+      [50, 'connectors[1].path'],
+      [40, 'provisioning.defaultOrganization.organization'],
+    ]);
+    expect(config[0].msg).toContain(`file not found: ${join(dir, 'gone.json')}`);
   });
 
   it('login simulates the hook: allow exits 0, deny exits 3', async () => {

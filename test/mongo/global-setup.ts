@@ -11,6 +11,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   console.log(`MongoDB-wire server for tests: ${server.description}`);
   project.provide('mongoUri', server.uri);
   project.provide('mongoServerKind', server.kind);
+  project.provide('mongoWriteMode', server.writeMode);
   return () => server.stop();
 }
 
@@ -18,6 +19,8 @@ declare module 'vitest' {
   export interface ProvidedContext {
     /** `mongodb://host:port/` of the run's MongoDB-wire server; add a database name per test file. */
     mongoUri: string;
-    mongoServerKind: 'mongod' | 'ferretdb' | 'external';
+    mongoServerKind: 'mongod' | 'ferretdb' | 'documentdb' | 'external';
+    /** The write path the MongoDB store takes on that server: `atomic` or `guarded` (FerretDB 1.x). */
+    mongoWriteMode: 'atomic' | 'guarded';
   }
 }

@@ -19,7 +19,7 @@ async function closedPort(): Promise<number> {
 describe('MongoDB-wire test server', () => {
   it('is provided to every test file by the global setup and answers commands', async () => {
     const uri = inject('mongoUri');
-    expect(['mongod', 'ferretdb', 'external']).toContain(inject('mongoServerKind'));
+    expect(['mongod', 'ferretdb', 'documentdb', 'external']).toContain(inject('mongoServerKind'));
     const client = new MongoClient(uriWithDatabase(uri, 'jitsync_test_harness'), { serverSelectionTimeoutMS: 5_000 });
     try {
       const reply = await client.db('admin').command({ ping: 1 });
@@ -43,6 +43,11 @@ describe('MongoDB-wire test server', () => {
     await after.close();
   });
 
+  it('fails, and tries no other server, when JITSYNC_TEST_DOCUMENTDB names no start script', async () => {
+    const env = { PATH: process.env.PATH, JITSYNC_TEST_DOCUMENTDB: '/nonexistent/documentdb/start.sh', MONGODB_URI: inject('mongoUri') };
+    await expect(startMongoServer(env)).rejects.toThrow(/nonexistent\/documentdb\/start\.sh/);
+  });
+
   it('puts a database name into a server URI', () => {
     expect(uriWithDatabase('mongodb://127.0.0.1:27017/', 'db1')).toBe('mongodb://127.0.0.1:27017/db1');
     expect(uriWithDatabase('mongodb://127.0.0.1:27017', 'db1')).toBe('mongodb://127.0.0.1:27017/db1');
@@ -64,10 +69,23 @@ describe('openMongoStore', () => {
     await expect(failure).rejects.not.toThrow(/s3cret/);
   });
 
-  it('describes the server it is connected to', async () => {
+  it('describes the server it is connected to, and the write path it takes there', async () => {
     const store = await openMongoStore(uriWithDatabase(inject('mongoUri'), 'jitsync_test_describe'));
     try {
-      expect(store.describe()).toMatch(/^(MongoDB|FerretDB) .*database jitsync_test_describe$/);
+      expect(store.describe()).toMatch(/^(MongoDB|FerretDB) .*, (atomic|guarded) writes, database jitsync_test_describe$/);
+      const details = store.details();
+      expect(details.writeMode).toBe(inject('mongoWriteMode'));
+      // What each server the harness starts must be taken for (MONGODB_URI may name any).
+      const expected = {
+        documentdb: { server: /^FerretDB 2\.\d+\.\d+ \(DocumentDB, MongoDB \S+ wire\)$/, writeMode: 'atomic' },
+        ferretdb: { server: /^FerretDB 1\.\S+ \(MongoDB \S+ wire\)$/, writeMode: 'guarded' },
+        mongod: { server: /^MongoDB \d/, writeMode: 'atomic' },
+      } as const;
+      const kind = inject('mongoServerKind');
+      if (kind !== 'external') {
+        expect(details.server).toMatch(expected[kind].server);
+        expect(details.writeMode).toBe(expected[kind].writeMode);
+      }
       await expect(store.ping()).resolves.toBeUndefined();
     } finally {
       await store.close();

@@ -6,10 +6,16 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { MongoClient } from 'mongodb';
+import type { WriteMode } from '../../store/mongo/index.js';
+import { describeServer } from '../../store/mongo/server-info.js';
 
 /**
  * A real server speaking the MongoDB wire protocol for the tests, never a mock. In order:
  *
+ * 0. `JITSYNC_TEST_DOCUMENTDB` when set: the path of a `start.sh` that starts FerretDB 2 on
+ *    PostgreSQL with DocumentDB (kind `documentdb`; CI sets it for its second pass, see
+ *    test/mongo/documentdb-pass.sh). The store's `atomic` path, as on MongoDB. When it is set
+ *    and the server does not start, the run fails: nothing else is tried in its place.
  * 1. `MONGODB_URI` when set (kind `external`).
  * 2. `mongod` through mongodb-memory-server, when a binary is on this machine without a
  *    download: `MONGOMS_SYSTEM_BINARY`, `mongod` on PATH, or mongodb-memory-server's cache.
@@ -20,21 +26,25 @@ import { MongoClient } from 'mongodb';
  *    loopback port with a temporary data directory.
  */
 
-export type MongoServerKind = 'mongod' | 'ferretdb' | 'external';
+export type MongoServerKind = 'mongod' | 'ferretdb' | 'documentdb' | 'external';
 
 export interface MongoServer {
   /** `mongodb://host:port/` without a database: each test file adds its own. */
   uri: string;
   kind: MongoServerKind;
-  /** The server's own version (FerretDB's release for `ferretdb`, else the MongoDB version). */
+  /** The server's own version (FerretDB's release for `ferretdb` and `documentdb`, else the MongoDB version). */
   version: string;
-  /** One line for logs: `FerretDB 1.24.2 (SQLite backend) at mongodb://127.0.0.1:PORT/`. */
+  /** The store's write path on this server, as it detects it (`describeServer`). */
+  writeMode: WriteMode;
+  /** One line for logs: `FerretDB 1.24.2 (SQLite backend, MongoDB 7.0.42 wire), guarded path, at mongodb://…`. */
   description: string;
   stop(): Promise<void>;
 }
 
 const DOWNLOAD_BOUND_MS = 10_000;
 const FERRETDB_READY_MS = 20_000;
+// start.sh runs install.sh first: 2-4 minutes on a machine where nothing is built yet.
+const DOCUMENTDB_READY_MS = 8 * 60_000;
 const FERRETDB_BUILD_MS = 8 * 60_000;
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -55,15 +65,15 @@ function describeError(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** The MongoDB version a server reports, read with `buildInfo`. */
-async function serverVersion(uri: string): Promise<{ version: string; ferretdb: string | null }> {
+/** The server's name and write path as the store reads them from `buildInfo`, and the MongoDB version it reports. */
+async function serverVersion(uri: string): Promise<{ version: string; name: string; writeMode: WriteMode }> {
   const client = new MongoClient(uri, { serverSelectionTimeoutMS: 5_000, connectTimeoutMS: 5_000, socketTimeoutMS: 10_000 });
   try {
     await client.connect();
     const info = await client.db('admin').command({ buildInfo: 1 });
     const version = typeof info.version === 'string' ? info.version : 'unknown';
-    const ferretdb = typeof info.ferretdbVersion === 'string' ? info.ferretdbVersion : null;
-    return { version, ferretdb };
+    const { server, writeMode } = describeServer(info);
+    return { version, name: server, writeMode };
   } finally {
     await client.close();
   }
@@ -84,13 +94,13 @@ function onPath(command: string): string | null {
 }
 
 async function startExternal(uri: string): Promise<MongoServer> {
-  const { version, ferretdb } = await serverVersion(uri);
-  const name = ferretdb === null ? `MongoDB ${version}` : `FerretDB ${ferretdb} (MongoDB ${version} wire)`;
+  const { version, name, writeMode } = await serverVersion(uri);
   return {
     uri,
     kind: 'external',
     version,
-    description: `${name} from MONGODB_URI`,
+    writeMode,
+    description: `${name} from MONGODB_URI, ${writeMode} path`,
     stop: async () => undefined,
   };
 }
@@ -114,12 +124,13 @@ async function startMongod(binary: string | null): Promise<MongoServer> {
   });
   try {
     const uri = server.getUri();
-    const { version } = await serverVersion(uri);
+    const { version, writeMode } = await serverVersion(uri);
     return {
       uri,
       kind: 'mongod',
       version,
-      description: `mongod ${version} (mongodb-memory-server) at ${uri}`,
+      writeMode,
+      description: `mongod ${version} (mongodb-memory-server), ${writeMode} path, at ${uri}`,
       stop: async () => {
         await server.stop({ doCleanup: true, force: true });
       },
@@ -190,7 +201,8 @@ async function startFerretdb(): Promise<MongoServer> {
       uri,
       kind: 'ferretdb',
       version,
-      description: `FerretDB ${version} (SQLite backend, MongoDB ${wire.version} wire) at ${uri}`,
+      writeMode: wire.writeMode,
+      description: `FerretDB ${version} (SQLite backend, MongoDB ${wire.version} wire), ${wire.writeMode} path, at ${uri}`,
       stop: cleanup,
     };
   } catch (error) {
@@ -199,8 +211,67 @@ async function startFerretdb(): Promise<MongoServer> {
   }
 }
 
+/**
+ * FerretDB 2 on PostgreSQL with DocumentDB, started by `startScript` (a `start.sh` that prints
+ * `FERRETDB_READY <uri>`, and stops and removes its data folder when its standard input closes).
+ * PostgreSQL runs as the `postgres` user, which must reach that folder: it goes under /var/tmp
+ * (world-traversable), not under a private temporary folder.
+ */
+async function startDocumentdb(startScript: string): Promise<MongoServer> {
+  accessSync(startScript, constants.R_OK);
+  // stdin stays a pipe: closing it stops FerretDB and PostgreSQL, also when the test run dies.
+  const child = spawn('bash', [startScript], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, TMPDIR: '/var/tmp' } });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4_000);
+  });
+
+  const stop = (): Promise<void> =>
+    new Promise<void>((resolveExit) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolveExit();
+      // start.sh stops PostgreSQL on its way out (a fast shutdown: about a second).
+      const killer = setTimeout(() => child.kill('SIGTERM'), 30_000);
+      child.once('exit', () => {
+        clearTimeout(killer);
+        resolveExit();
+      });
+      child.stdin?.end();
+    });
+
+  try {
+    const ready = new Promise<string>((resolveReady, rejectReady) => {
+      const lines = createInterface({ input: child.stdout ?? process.stdin });
+      lines.on('line', (line) => {
+        const match = /^FERRETDB_READY (\S+)/.exec(line);
+        if (match?.[1] !== undefined) resolveReady(match[1]);
+      });
+      child.once('error', rejectReady);
+      child.once('exit', (code, signal) =>
+        rejectReady(new Error(`${startScript} exited before the server was ready (code ${code}, signal ${signal}): ${stderr}`)),
+      );
+    });
+    const uri = await withTimeout(ready, DOCUMENTDB_READY_MS, `DocumentDB start (${startScript})`);
+    const wire = await serverVersion(uri);
+    const version = /^FerretDB (\S+)/.exec(wire.name)?.[1] ?? 'unknown';
+    return {
+      uri,
+      kind: 'documentdb',
+      version,
+      writeMode: wire.writeMode,
+      description: `FerretDB ${version} on DocumentDB (PostgreSQL), ${wire.writeMode} path, at ${uri}`,
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
 /** Starts (or finds) a MongoDB-wire server as described at the top of this file. */
 export async function startMongoServer(env: NodeJS.ProcessEnv = process.env): Promise<MongoServer> {
+  const documentdb = env.JITSYNC_TEST_DOCUMENTDB;
+  if (documentdb !== undefined && documentdb !== '') return startDocumentdb(resolve(documentdb));
+
   const external = env.MONGODB_URI;
   if (external !== undefined && external !== '') return startExternal(external);
 

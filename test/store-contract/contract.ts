@@ -110,7 +110,28 @@ async function expectAlreadyExists(promise: Promise<unknown>, key: AlreadyExists
   expect(error).toMatchObject({ key });
 }
 
-export function describeStoreContract(label: string, open: () => Promise<Store>): void {
+/**
+ * Parallel writers in the race tests: enough that, on a server that runs writes concurrently
+ * (MongoDB, DocumentDB), losers meet the unique-index races and deadlocks a few writers never hit.
+ */
+const RACERS = 50;
+
+export interface ContractOptions {
+  /**
+   * Parallel writers in the races of bulk writes on shared records (default `RACERS`). FerretDB
+   * 1.x, the guarded path's test server, stalls with ten or more of them (a bug of its own).
+   */
+  bulkRacers?: number;
+  /**
+   * False when update operators such as `$max` read and write in two steps (FerretDB 1.x), so
+   * that concurrent ones can lose an update: the race of `recordLoginTimes` is then skipped, as
+   * the report shows, since it fails there.
+   */
+  atomicUpdateOperators?: boolean;
+}
+
+export function describeStoreContract(label: string, open: () => Promise<Store>, options: ContractOptions = {}): void {
+  const bulkRacers = options.bulkRacers ?? RACERS;
   describe(`store contract: ${label}`, () => {
     let store: Store;
 
@@ -126,6 +147,9 @@ export function describeStoreContract(label: string, open: () => Promise<Store>)
       it('answers ping and describes itself', async () => {
         await expect(store.ping()).resolves.toBeUndefined();
         expect(store.describe()).not.toBe('');
+        const { server, writeMode } = store.details();
+        expect(server).toMatch(/^(SQLite|MongoDB|FerretDB) \S/);
+        expect(['transactions', 'atomic', 'guarded']).toContain(writeMode);
       });
 
       it('takes a write probe, again and again', async () => {
@@ -232,8 +256,8 @@ export function describeStoreContract(label: string, open: () => Promise<Store>)
         expect(await store.listGroupMembers('OrgA', 'Nobody')).toEqual([]);
       });
 
-      it('creates exactly one account when 20 logins of one new person race', async () => {
-        const attempts = Array.from({ length: 20 }, (_, i) =>
+      it(`creates exactly one account when ${RACERS} logins of one new person race`, async () => {
+        const attempts = Array.from({ length: RACERS }, (_, i) =>
           store.createAccount(
             newUser(100 + i, {
               email: i % 2 === 0 ? 'grace@example.com' : 'Grace@Example.com',
@@ -247,7 +271,7 @@ export function describeStoreContract(label: string, open: () => Promise<Store>)
         const winners = outcomes.filter((o) => o.status === 'fulfilled');
         const losers = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason] : []));
         expect(winners).toHaveLength(1);
-        expect(losers).toHaveLength(19);
+        expect(losers).toHaveLength(RACERS - 1);
         for (const reason of losers) expect(reason).toBeInstanceOf(AlreadyExistsError);
         expect(await store.countUsers()).toBe(1);
         const account = await store.findAccountByEmail('grace@example.com');
@@ -408,9 +432,9 @@ export function describeStoreContract(label: string, open: () => Promise<Store>)
         expect(second.result).toBe(second.account.version - 1);
       });
 
-      it('loses and repeats no update when ten writers race on one account', async () => {
+      it(`loses and repeats no update when ${RACERS} writers race on one account`, async () => {
         await store.createAccount(newUser(1), [], T0);
-        const writers = Array.from({ length: 10 }, (_, i) =>
+        const writers = Array.from({ length: RACERS }, (_, i) =>
           store.updateAccount(
             'user-1',
             applying((current) => ({ memberships: [...current.memberships, m('OrgA', `G${i}`, 'manual')] })),
@@ -695,6 +719,55 @@ export function describeStoreContract(label: string, open: () => Promise<Store>)
       });
     });
 
+    describe('concurrent record writes', () => {
+      it(`stores one of ${RACERS} concurrent puts of one new cache entry and of one new sync state, failing none`, async () => {
+        // Several rounds: an upsert loses its insert race (or a deadlock) only now and then.
+        const rounds = 4;
+        for (let round = 0; round < rounds; round++) {
+          const subject = `00uRACE${round}`;
+          const users = Array.from({ length: RACERS }, (_, i) => cachedUser('okta-prod', subject, { fetchedAt: at(T0, i) }));
+          const states = Array.from({ length: RACERS }, (_, i) => syncState(`user-race-${round}`, 'okta-prod', { lastLoginAt: at(T0, i) }));
+          const outcomes = await Promise.allSettled([...users.map((u) => store.putCachedUser(u)), ...states.map((st) => store.putSyncState(st))]);
+          expect(outcomes.filter((o) => o.status === 'rejected')).toEqual([]);
+          expect(users).toContainEqual(await store.getCachedUser('okta-prod', subject));
+          expect(states).toContainEqual(await store.getSyncState(`user-race-${round}`, 'okta-prod'));
+        }
+        expect(await store.listCachedUsers('okta-prod')).toHaveLength(rounds);
+        expect(await store.listSyncStates()).toHaveLength(rounds);
+      });
+
+      it(`completes ${bulkRacers} concurrent bulk puts of overlapping pages, each user as one of its writers wrote it`, async () => {
+        // Page i: 20 of 24 subjects, starting at a different one, so that pages overlap in crossed order.
+        const subject = (n: number) => `00u${String(n % 24).padStart(2, '0')}`;
+        const pages = Array.from({ length: bulkRacers }, (_, i) =>
+          Array.from({ length: 20 }, (_, j) => cachedUser('okta-prod', subject(j + i * 7), { fetchedAt: at(T0, i) })),
+        );
+        const outcomes = await Promise.allSettled(pages.map((page) => store.putCachedUsers(page)));
+        expect(outcomes.filter((o) => o.status === 'rejected')).toEqual([]);
+        const stored = await store.listCachedUsers('okta-prod');
+        expect(stored).toHaveLength(24);
+        for (const user of stored) {
+          const writer = (Date.parse(user.fetchedAt) - Date.parse(T0)) as number;
+          expect(pages[writer]?.some((u) => u.subject === user.subject)).toBe(true);
+        }
+      });
+
+      it.skipIf(options.atomicUpdateOperators === false)(`records ${bulkRacers} concurrent batches of overlapping login times, keeping the latest time of each`, async () => {
+        const users = Array.from({ length: 24 }, (_, n) => `user-${n}`);
+        await store.putSyncStates(users.map((u) => syncState(u, 'okta-prod')));
+        const batches = Array.from({ length: bulkRacers }, (_, i) =>
+          Array.from({ length: 20 }, (_, j) => ({ userId: users[(j + i * 7) % 24]!, connector: 'okta-prod', at: at(T1, i) })),
+        );
+        const outcomes = await Promise.allSettled(batches.map((batch) => store.recordLoginTimes(batch)));
+        expect(outcomes.filter((o) => o.status === 'rejected')).toEqual([]);
+        const latest = new Map<string, string>();
+        for (const batch of batches) for (const t of batch) if ((latest.get(t.userId) ?? '') < t.at) latest.set(t.userId, t.at);
+        for (const state of await store.listSyncStates('okta-prod')) {
+          expect(state.lastLoginAt).toBe(latest.get(state.userId));
+        }
+      });
+    });
+
     describe('leases', () => {
       const TTL = 60_000;
 
@@ -725,9 +798,9 @@ export function describeStoreContract(label: string, open: () => Promise<Store>)
         await store.releaseLease('prewarm:never-taken', 'replica-a');
       });
 
-      it('goes to exactly one of 20 concurrent acquirers', async () => {
+      it(`goes to exactly one of ${RACERS} concurrent acquirers`, async () => {
         const results = await Promise.all(
-          Array.from({ length: 20 }, (_, i) => store.acquireLease('prewarm:gitlab', `replica-${i}`, TTL, T0)),
+          Array.from({ length: RACERS }, (_, i) => store.acquireLease('prewarm:gitlab', `replica-${i}`, TTL, T0)),
         );
         expect(results.filter((won) => won)).toHaveLength(1);
         const winner = `replica-${results.indexOf(true)}`;

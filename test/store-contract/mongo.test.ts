@@ -1,4 +1,5 @@
 import { MongoClient } from 'mongodb';
+import { inject } from 'vitest';
 import { openMongoStore } from '../../store/mongo/index.js';
 import type { Store } from '../../store/types.js';
 import { freshDatabaseUrl } from '../mongo/databases.js';
@@ -22,4 +23,10 @@ async function openFresh(): Promise<Store> {
   };
 }
 
-describeStoreContract('mongodb', openFresh);
+// The guarded path's server, FerretDB 1.x, stalls under ten concurrent bulk updates of shared
+// documents, and its `$max` can lose a concurrent update (a known limit of that path).
+const guarded = inject('mongoWriteMode') === 'guarded';
+describeStoreContract(`mongodb (${inject('mongoWriteMode')} writes)`, openFresh, {
+  bulkRacers: guarded ? 5 : undefined,
+  atomicUpdateOperators: !guarded,
+});
