@@ -129,6 +129,12 @@ program
   .option('--confirm-removals', 'apply a run that the removal guard would stop')
   .action(async (options: { config?: string; connector?: string; full?: boolean; confirmRemovals?: boolean }) => {
     const config = readConfig(options.config);
+    const known = config.connectors.map((c) => c.id);
+    if (options.connector !== undefined && !known.includes(options.connector)) {
+      // Bad usage, as everywhere in the CLI (exit 2), and before anything is opened.
+      console.error(`--connector: unknown connector "${options.connector}"; configured: ${known.join(', ') || 'none'}`);
+      process.exit(EXIT.usage);
+    }
     const tty = process.stderr.isTTY === true;
     const daemon = await createDaemon(config, createLogger('warn'), {
       onPrewarmProgress: (run) => {

@@ -252,10 +252,41 @@ extra: 1
     expect(problemsOf('{}\n')).toEqual(['server: required']);
   });
 
+  it('takes group names by the same rule as the API: no control characters, at most 256 characters', () => {
+    const lines = problemsOf(`${minimal}organizations:\n  - { key: OrgA, groups: ["dev\\u0000", "${'g'.repeat(257)}"] }\n`);
+    expect(lines).toEqual([
+      'organizations[0].groups[0]: must not contain control characters, nor start or end with a space',
+      'organizations[0].groups[1]: must be at most 256 characters',
+    ]);
+  });
+
+  it('refuses tokens no client can present: spaces or non-ASCII characters', () => {
+    expect(problemsOf(`server: { hookToken: "hook token 0123456789", adminToken: ${ADMIN} }\n`)).toEqual([
+      'server.hookToken: must be visible ASCII characters only (no spaces or accents)',
+    ]);
+    expect(problemsOf(`server: { hookToken: ${HOOK}, adminToken: admin-tökén-0123456789 }\n`)).toEqual([
+      'server.adminToken: must be visible ASCII characters only (no spaces or accents)',
+    ]);
+  });
+
   it('reads server.storeBusyTimeout as a duration', () => {
     expect(problemsOf(`server: { hookToken: ${HOOK}, adminToken: ${ADMIN}, storeBusyTimeout: soon }\n`)).toEqual([
       'server.storeBusyTimeout: expected a duration such as 30s, 15m, 1h or 2d',
     ]);
+  });
+
+  it('refuses a MongoDB URL the driver cannot read, showing no part of its credentials', () => {
+    const lines = problemsOf(`${minimal}store: "mongodb://jsuser:Pa/ss#w0rd@127.0.0.1:1/jitsync"\n`);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^store: the MongoDB URL cannot be read; percent-encode/);
+    for (const part of ['jsuser', 'Pa/ss', 'w0rd']) expect(lines[0]).not.toContain(part);
+    // A raw ? in the password once read as the start of the options: "must name a database".
+    expect(problemsOf(`${minimal}store: "mongodb://jsuser:pa?ss@127.0.0.1:27017/jitsync"\n`)[0]).toMatch(/cannot be read; percent-encode/);
+  });
+
+  it('reads the database of a MongoDB URL whose encoded password holds ?', () => {
+    const config = parse(`${minimal}store: "mongodb://jsuser:pa%3Fss@127.0.0.1:27017/jitsync?authSource=admin"\n`);
+    expect(config.store).toEqual({ kind: 'mongodb', url: 'mongodb://jsuser:pa%3Fss@127.0.0.1:27017/jitsync?authSource=admin' });
   });
 
   it('rejects a MongoDB URL without a database, without echoing the URL', () => {
@@ -407,7 +438,7 @@ connectors:
   });
 
   it('keeps a secret holding YAML syntax as one string', () => {
-    const secret = 'x: [1, 2]\nmembership: additive # }';
+    const secret = 'x:[1,2]#membership:additive,}{"\'';
     const config = parse(withTokens(HOOK, '${env:ADMIN}'), { ADMIN: secret });
     expect(config.server.adminToken).toBe(secret);
     expect(config.provisioning.membership).toBe('reset');

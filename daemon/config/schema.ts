@@ -3,7 +3,9 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import type { ConnectorType } from '../../connectors/types.js';
 import type { Organization } from '../../store/types.js';
+import { readMongoUrl } from '../../store/mongo/url.js';
 import { DEFAULT_SETTINGS, type ProvisioningSettings } from '../reconcile/settings.js';
+import { nameRule } from '../text-rules.js';
 import { parseDuration } from './duration.js';
 import type { Problem } from './problems.js';
 
@@ -86,11 +88,8 @@ export const DEFAULT_LISTEN = '127.0.0.1:8787';
 export const DEFAULT_STORE = 'sqlite:./data/jitsync.db';
 export const MIN_TOKEN_LENGTH = 16;
 
-/** An organization or group name: not empty, no surrounding spaces (names match case-sensitively). */
-const nameSchema = z
-  .string()
-  .min(1, 'must not be empty')
-  .refine((s) => s.trim() === s, 'must not start or end with spaces');
+/** A group name in the config: the API's rule (text-rules.ts); names match case-sensitively. */
+const nameSchema = nameRule;
 
 // ---- server ----
 
@@ -122,9 +121,12 @@ export function parseListen(text: string): ListenAddress | string {
   return { host, port };
 }
 
+// A client sends the token in an Authorization header, so only visible ASCII can be presented
+// (RFC 9110's token68 and field values): spaces or other characters would lock every client out.
 const tokenSchema = z
   .string()
-  .min(MIN_TOKEN_LENGTH, `must be at least ${MIN_TOKEN_LENGTH} characters`);
+  .min(MIN_TOKEN_LENGTH, `must be at least ${MIN_TOKEN_LENGTH} characters`)
+  .regex(/^[\x21-\x7e]*$/, 'must be visible ASCII characters only (no spaces or accents)');
 
 const durationSchema = z.string().transform((text, ctx) => {
   const ms = parseDuration(text);
@@ -184,23 +186,12 @@ export function parseStore(text: string, baseDir: string): StoreConfig | string 
   }
   if (text.startsWith('mongodb://') || text.startsWith('mongodb+srv://')) {
     // Not echoed in messages: the URL may hold a password.
-    if (mongoDatabase(text) === '') return 'the MongoDB URL must name a database, e.g. mongodb://127.0.0.1:27017/jitsync';
+    const read = readMongoUrl(text);
+    if (!read.ok) return read.problem;
+    if (read.database === null) return 'the MongoDB URL must name a database, e.g. mongodb://127.0.0.1:27017/jitsync';
     return { kind: 'mongodb', url: text };
   }
   return 'expected sqlite:PATH or a mongodb:// / mongodb+srv:// URL';
-}
-
-/** The database named in a MongoDB URL (WHATWG URL cannot parse multi-host seed lists). */
-function mongoDatabase(url: string): string {
-  const rest = url.slice(url.indexOf('://') + 3);
-  const beforeQuery = rest.split('?', 1)[0] ?? '';
-  const slash = beforeQuery.indexOf('/', beforeQuery.lastIndexOf('@') + 1);
-  if (slash === -1) return '';
-  try {
-    return decodeURIComponent(beforeQuery.slice(slash + 1));
-  } catch {
-    return '';
-  }
 }
 
 // ---- provisioning ----

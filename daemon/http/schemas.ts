@@ -1,14 +1,11 @@
 import { z } from 'zod';
 import { MEMBERSHIP_SOURCES } from '../../store/types.js';
 import { DRIFT_KINDS, type DriftKind } from '../drift/types.js';
+import { nameRule } from '../text-rules.js';
 
 /** Shapes of the HTTP API (README: HTTP API), shared by validation and the OpenAPI document. */
 
-const name = z
-  .string()
-  .min(1)
-  .max(256)
-  .regex(/^[^\u0000-\u001f\u007f]+$/, 'must not contain control characters');
+const name = nameRule;
 
 export const organizationKey = z
   .string()

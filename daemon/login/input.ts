@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { emailAddress, groupName } from '../http/schemas.js';
+import { storableText } from '../text-rules.js';
 
 /** The most group names a login may carry. */
 export const MAX_TOKEN_GROUPS = 200;
@@ -8,12 +9,12 @@ export const MAX_TOKEN_GROUPS = 200;
 export const loginInputSchema = z
   .object({
     connector: z.string().min(1).max(64),
-    subject: z.string().min(1).max(256),
+    subject: storableText(256),
     email: emailAddress,
-    name: z.string().min(1).max(256).optional(),
-    givenName: z.string().min(1).max(128).optional(),
-    familyName: z.string().min(1).max(128).optional(),
-    username: z.string().min(1).max(64).optional(),
+    name: storableText(256).optional(),
+    givenName: storableText(128).optional(),
+    familyName: storableText(128).optional(),
+    username: storableText(64).optional(),
     /**
      * At most 200 names (Entra ID's own cap before it sends an overage marker instead), each a
      * group name as the admin routes take it: a full list stays well inside the 64 KiB body limit.

@@ -37,25 +37,6 @@ export function isWriteConflictError(error: unknown): boolean {
   return serverCodes(error).some((code) => WRITE_CONFLICT_CODES.includes(code));
 }
 
-/** Removes the password from a MongoDB URL, for error messages and logs. */
-export function redactUrl(url: string): string {
-  return url.replace(/^(mongodb(?:\+srv)?:\/\/)([^@/]*@)/, (_match, scheme: string, userinfo: string) => {
-    const user = userinfo.slice(0, -1).split(':')[0] ?? '';
-    return `${scheme}${user}:***@`;
-  });
-}
-
-/**
- * The database named by a MongoDB URL's path (`mongodb://host:27017/jitsync?...` → `jitsync`),
- * or null when it names none. The driver would silently fall back to `test`.
- */
-export function databaseNameOf(url: string): string | null {
-  const match = /^mongodb(?:\+srv)?:\/\/[^/?]*(?:\/([^?]*))?/.exec(url);
-  const path = match?.[1];
-  if (path === undefined || path === '') return null;
-  return decodeURIComponent(path);
-}
-
 /**
  * The store's error for a server that cannot be reached (network error, server selection timeout,
  * closed client) or that refuses writes for lack of space; for a write the server rolled back as a

@@ -3,7 +3,8 @@ import { everyMethod } from '../every-method.js';
 import { StoreError, type Store, type StoreDetails } from '../types.js';
 import { createAccountStore } from './accounts.js';
 import { collectionsOf, ensureIndexes } from './collections.js';
-import { classifyMongoError, databaseNameOf, redactUrl } from './errors.js';
+import { classifyMongoError } from './errors.js';
+import { readMongoUrl, redactUrl } from './url.js';
 import { createLeaseStore } from './leases.js';
 import { createOrganizationStore } from './organizations.js';
 import { createRecordStores, type BulkStrategy } from './records.js';
@@ -32,7 +33,9 @@ async function inspectServer(db: Db): Promise<ServerInfo> {
  * server, and creates the indexes. The database is the one the URL names; there is no default.
  */
 export async function openMongoStore(url: string, options: MongoStoreOptions = {}): Promise<Store> {
-  const dbName = databaseNameOf(url);
+  const read = readMongoUrl(url);
+  if (!read.ok) throw new StoreError(read.problem);
+  const dbName = read.database;
   if (dbName === null) {
     throw new StoreError(
       `the MongoDB URL ${redactUrl(url)} names no database; add one to its path, e.g. mongodb://127.0.0.1:27017/jitsync`,

@@ -54,6 +54,24 @@ connectors:
 }
 
 describe('jitsync CLI', () => {
+  it('prewarm --connector with an unknown id is bad usage: exit 2, as drift', async () => {
+    const config = writeConfig();
+    for (const command of ['prewarm', 'drift']) {
+      const answer = await jitsync([command, '--config', config, '--connector', 'nope']);
+      expect(answer.code, command).toBe(2);
+      expect(answer.stderr, command).toContain('nope');
+    }
+  });
+
+  it('a store that cannot be opened names the config key and the file', async () => {
+    const config = writeConfig();
+    const blocked = join(dir, 'directory.json', 'state.db'); // a folder that is a file
+    writeFileSync(config, readFileSync(config, 'utf8').replace('sqlite:./state/jitsync.db', `sqlite:${blocked}`));
+    const answer = await jitsync(['prewarm', '--config', config]);
+    expect(answer.code).toBe(1);
+    expect(answer.stderr).toContain(`store: cannot open the SQLite file ${blocked} (`);
+  });
+
   it('prints help for every command', async () => {
     const help = await jitsync(['--help']);
     expect(help.code).toBe(0);
