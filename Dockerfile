@@ -32,6 +32,6 @@ VOLUME ["/data"]
 # /readyz through node: the image has no curl.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "/opt/jitsync/deploy/healthcheck.mjs", "http://127.0.0.1:8787/readyz"]
-# One V8 helper thread: see the README's Architecture part.
+# One V8 helper thread: see docs/architecture.md.
 ENTRYPOINT ["node", "--v8-pool-size=1", "dist/daemon/cli.js"]
 CMD ["serve", "--config", "/etc/jitsync/jitsync.yaml"]

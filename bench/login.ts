@@ -10,7 +10,7 @@ import type { PacedResult } from './paced.js';
 import { buildDirectory, fileSubject, groupName, userEmail, userName, type Directory } from './shape.js';
 
 /**
- * The login hook under load (SPEC §9). The daemon runs alone in its process on a store seeded
+ * The login hook under load. The daemon runs alone in its process on a store seeded
  * through pre-warm and real logins; the load comes from this process over loopback. Runs, in
  * order: no-change logins at full speed, `/healthz` at full speed (the no-op ceiling of the same
  * server), logins at a fixed rate (1,000/s, or half the measured throughput: autocannon and a paced generator), then logins that each
@@ -218,7 +218,7 @@ export async function benchLogin(options: {
     expectSame('account.created audit entries', seeded.audit['account.created'] ?? 0, options.users);
     log(`  seeded in ${seed.totalSeconds.toFixed(1)} s (pre-warm ${seed.prewarmSeconds.toFixed(1)} s, accounts ${seed.accountsSeconds.toFixed(1)} s)`);
 
-    // As `npm start` and the image run it (see the README's architecture part).
+    // As `npm start` and the image run it (see docs/architecture.md).
     daemon = startWorker('daemon-worker.js', { execArgv: [...DAEMON_NODE_OPTIONS] });
     const profiled = async <T>(name: string, run: () => Promise<T>): Promise<T> => {
       if (!options.profileDir) return run();

@@ -7,7 +7,7 @@ import { benchConfigYaml } from './config.js';
 import { startWorker, type Worker } from './ipc.js';
 
 /**
- * Pre-warm at scale (SPEC §9): a full run then an incremental run after 1% of the memberships
+ * Pre-warm at scale: a full run then an incremental run after 1% of the memberships
  * changed, against the Okta fake and the Entra fake, each fake in its own process and each run in
  * a fresh process. Every run is checked against the fake's directory before a figure is kept.
  */

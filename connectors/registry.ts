@@ -3,6 +3,7 @@ import { fileConfigSchema } from './file/config.js';
 import { gitlabConfigSchema } from './gitlab/config.js';
 import { ldapConfigSchema } from './ldap/config.js';
 import { oktaConfigSchema } from './okta/config.js';
+import { scimConfigSchema } from './scim/config.js';
 import type { AnyConnectorSchema, Connector, ConnectorDefinition, ConnectorDeps, ConnectorEntryBase, ConnectorType } from './types.js';
 
 /**
@@ -16,6 +17,7 @@ export const connectorDefinitions: Readonly<Record<ConnectorType, AnyConnectorSc
   gitlab: { type: 'gitlab', configSchema: gitlabConfigSchema },
   ldap: { type: 'ldap', configSchema: ldapConfigSchema },
   okta: { type: 'okta', configSchema: oktaConfigSchema },
+  scim: { type: 'scim', configSchema: scimConfigSchema },
 };
 
 const implementations: Record<ConnectorType, () => Promise<ConnectorDefinition<ConnectorEntryBase>>> = {
@@ -24,6 +26,7 @@ const implementations: Record<ConnectorType, () => Promise<ConnectorDefinition<C
   gitlab: async () => (await import('./gitlab/index.js')).gitlabConnector,
   ldap: async () => (await import('./ldap/index.js')).ldapConnector,
   okta: async () => (await import('./okta/index.js')).oktaConnector,
+  scim: async () => (await import('./scim/index.js')).scimConnector,
 };
 
 /** Builds the connector for an entry the config loader validated with its type's schema. */

@@ -6,7 +6,7 @@ import type { ZodType } from 'zod';
  * feed) are separate interfaces, checked where they are used.
  */
 
-export type ConnectorType = 'file' | 'okta' | 'entra' | 'gitlab' | 'ldap';
+export type ConnectorType = 'file' | 'okta' | 'entra' | 'gitlab' | 'ldap' | 'scim';
 
 export interface IdpGroup {
   /** The IdP's stable id for the group. */
@@ -20,6 +20,16 @@ export interface IdpUser {
   subject: string;
   email: string | null;
   name: string | null;
+}
+
+/** A group member as `listMembers` reports it. */
+export interface IdpMember extends IdpUser {
+  /**
+   * `true` when the user holds the group only through nested groups, `false` when directly.
+   * Left out when the connector's listing does not say (pre-warm then keeps what a live
+   * look-up said).
+   */
+  nested?: boolean;
 }
 
 export interface IdpUserGroups extends IdpUser {
@@ -44,10 +54,15 @@ export interface CallOptions {
 export interface Connector {
   readonly id: string;
   readonly type: ConnectorType;
+  /**
+   * Fed by the IdP's pushes (SCIM): the directory cache is the whole answer, never stale, with no
+   * live look-up and no pre-warm.
+   */
+  readonly pushed?: boolean;
   /** Pages of groups. */
   listGroups(options: CallOptions): AsyncIterable<IdpGroup[]>;
-  /** Pages of one group's members, nested members included. */
-  listMembers(group: IdpGroup, options: CallOptions): AsyncIterable<IdpUser[]>;
+  /** Pages of one group's members, nested members included (flagged `nested` when the listing says). */
+  listMembers(group: IdpGroup, options: CallOptions): AsyncIterable<IdpMember[]>;
   /**
    * One user's groups, live. `null` when the IdP does not know the subject. Throws a
    * `ConnectorError` when the IdP could not answer: never reads a failure as "no groups".

@@ -12,6 +12,7 @@ import { loginInputSchema } from './login/input.js';
 import { createLogger } from './logger.js';
 import { createDaemon } from './main.js';
 import { progressLine, summaryLines } from './prewarm/progress.js';
+import { terminalSafe } from './terminal-text.js';
 
 /** Exit codes, for scripts: 0 ok, 1 failure, 2 bad config or usage, 3 login denied or run guarded. */
 const EXIT = { ok: 0, failure: 1, usage: 2, denied: 3 } as const;
@@ -110,7 +111,8 @@ program
       process.exit(EXIT.usage);
     }
     const config = readConfig(options.config as string | undefined);
-    const daemon = await createDaemon(config, createLogger('warn'));
+    // The answer says how the login went (`idp_unavailable` included): stdout stays one JSON document.
+    const daemon = await createDaemon(config, createLogger('error'));
     try {
       const result = await daemon.login.login(parsed.data);
       console.log(JSON.stringify(result, null, 2));
@@ -136,7 +138,9 @@ program
       process.exit(EXIT.usage);
     }
     const tty = process.stderr.isTTY === true;
-    const daemon = await createDaemon(config, createLogger('warn'), {
+    // The table says how each run ended, and a failed run gets one line of its own below: the
+    // daemon's warnings (a run's failure, with its stack) are for the log of `serve`, not here.
+    const daemon = await createDaemon(config, createLogger('error'), {
       onPrewarmProgress: (run) => {
         if (tty) process.stderr.write(`\r\x1b[2K${progressLine(run)}`);
       },
@@ -147,6 +151,7 @@ program
       for (const id of ids) {
         const run = await daemon.prewarm.run(id, { full: options.full, confirmRemovals: options.confirmRemovals });
         if (tty) process.stderr.write('\r\x1b[2K');
+        if (run.state === 'failed') console.error(terminalSafe(`pre-warm of ${id} failed: ${run.error ?? 'unknown error'}`));
         console.log(summaryLines(run).join('\n') + '\n');
         states.push(run.state);
       }

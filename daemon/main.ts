@@ -1,12 +1,12 @@
 import type { Logger } from 'pino';
 import { createConnector } from '../connectors/registry.js';
 import type { Connector } from '../connectors/types.js';
-import { observeWrites } from '../store/observe.js';
 import { openStore } from '../store/open.js';
 import type { PrewarmRun, Store } from '../store/types.js';
 import { createAdminService } from './admin/admin-service.js';
 import { startBackgroundThread, type BackgroundThread } from './background/thread.js';
 import { settingsFor, type JitsyncConfig } from './config/schema.js';
+import { createConnectorStatus } from './connector-status.js';
 import type { DriftService } from './drift/types.js';
 import type { JitsyncServer } from './http/app.js';
 import { Drain } from './http/drain.js';
@@ -15,6 +15,7 @@ import { createLoginService, type LoginService } from './login/login-service.js'
 import { createLoginTimesBuffer } from './login/login-times.js';
 import { createMetrics } from './metrics.js';
 import { createOrganizationsCache } from './organizations-cache.js';
+import { registerScimConnectors, scimIdLookup } from './scim/index.js';
 import { createStoreHealth } from './store-health.js';
 import type { PrewarmService } from './prewarm/prewarm-service.js';
 import { startPrewarmScheduler } from './prewarm/scheduler.js';
@@ -51,10 +52,12 @@ export interface DaemonOptions {
 export async function createDaemon(config: JitsyncConfig, logger: Logger, options: DaemonOptions = {}): Promise<Daemon> {
   const busyTimeoutMs = config.server.storeBusyTimeoutMs;
   const backend = await openStore(config.store, { busyTimeoutMs });
+  // Each connector's last success and error, from this thread's live look-ups and the background thread's runs.
+  const connectorStatus = createConnectorStatus({ connectors: config.connectors, logger });
   let background: BackgroundThread;
-  // Every write of the process goes through this one observed store (the background thread's
-  // too): the drift model is told of each. See the README's architecture part.
-  let store: Store | null = null;
+  // Every write of the process goes through this one store (the background thread's too): its
+  // change feed tells the drift model of each. See docs/architecture.md.
+  const store: Store = backend;
   try {
     background = startBackgroundThread(
       {
@@ -63,15 +66,15 @@ export async function createDaemon(config: JitsyncConfig, logger: Logger, option
         busyTimeoutMs,
         logLevel: logger.level,
         ...(options.onPrewarmProgress ? { onProgress: options.onPrewarmProgress } : {}),
+        onConnectorOutcome: (outcome) => connectorStatus.record(outcome),
       },
-      { store: () => store ?? backend, changeToken: () => backend.changeToken() },
+      { store },
     );
   } catch (error) {
     await backend.close();
     throw error;
   }
   background.ready.catch((error: unknown) => logger.error({ err: error }, 'the background thread did not start: drift reports and pre-warm are unavailable'));
-  store = observeWrites(backend, background.listener);
   const { drift, prewarm } = background;
   try {
     for (const org of config.organizations) await store.ensureOrganization(org);
@@ -90,8 +93,15 @@ export async function createDaemon(config: JitsyncConfig, logger: Logger, option
       loginTimes,
       connectors,
       settingsFor: (connectorId) => settingsFor(config, connectorId),
+      onLookup: (outcome) => connectorStatus.record(outcome),
     });
-    const admin = createAdminService({ store, organizations, connectorIds: [...connectors.keys()] });
+    const admin = createAdminService({
+      store,
+      organizations,
+      connectorIds: [...connectors.keys()],
+      settingsFor: (connectorId) => settingsFor(config, connectorId),
+      scimIdOf: scimIdLookup(config.connectors, store),
+    });
     const drain = new Drain();
     const server = await buildServer({
       login,
@@ -99,6 +109,7 @@ export async function createDaemon(config: JitsyncConfig, logger: Logger, option
       prewarm,
       drift,
       connectorIds: [...connectors.keys()],
+      connectorStatus,
       store,
       health: createStoreHealth(store, logger),
       metrics: createMetrics(),
@@ -106,6 +117,7 @@ export async function createDaemon(config: JitsyncConfig, logger: Logger, option
       tokens: { hook: config.server.hookToken, admin: config.server.adminToken },
       drain,
     });
+    await registerScimConnectors(server, config.connectors, store);
 
     let scheduler: { stop(): Promise<void> } | null = null;
     const daemon: Daemon = {

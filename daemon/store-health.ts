@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
-import { StoreUnavailableError, type Store } from '../store/types.js';
+import { StoreError, StoreUnavailableError, type Store } from '../store/types.js';
+import { answerFor } from './errors.js';
 
 /**
  * Readiness as the store allows it. A request that meets `StoreUnavailableError` (disk full, I/O
@@ -11,7 +12,11 @@ import { StoreUnavailableError, type Store } from '../store/types.js';
 export interface StoreHealth {
   /** Told of each error a request or background task met. */
   noteError(error: unknown): void;
-  check(): Promise<{ ready: true } | { ready: false; reason: string }>;
+  /**
+   * When not ready: `reason` is the store error's code in the API's table (`store_unavailable`),
+   * `message` the store's own account of it (it names the store and the cause, never credentials).
+   */
+  check(): Promise<{ ready: true } | { ready: false; reason: string; message: string }>;
 }
 
 export function createStoreHealth(store: Store, logger: Logger): StoreHealth {
@@ -35,7 +40,13 @@ export function createStoreHealth(store: Store, logger: Logger): StoreHealth {
         return { ready: true };
       } catch (error) {
         noteError(error);
-        return { ready: false, reason: error instanceof StoreUnavailableError ? 'store_unavailable' : 'store_error' };
+        if (!(error instanceof StoreError)) logger.error({ err: error }, 'the readiness check failed');
+        return {
+          ready: false,
+          reason: answerFor(error)?.code ?? 'store_error',
+          // Only the store's own errors are worded for an operator; anything else is in the log.
+          message: error instanceof StoreError ? error.message : 'the store check failed unexpectedly; see the daemon log',
+        };
       }
     },
   };

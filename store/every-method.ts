@@ -4,13 +4,16 @@ export type MethodsOf<T> = {
 };
 
 /**
- * Runs every method of `methods` through `around` (error mapping, lock waits). Written once for
- * both backends, so that no store method can be left out.
+ * Runs every method of `methods` through `around` (error mapping, lock waits, the change feed).
+ * Written once for both backends, so that no store method can be left out.
  */
-export function everyMethod<T>(methods: MethodsOf<T>, around: <R>(call: () => R | Promise<R>) => Promise<R>): T {
+export function everyMethod<T>(
+  methods: MethodsOf<T>,
+  around: <R>(name: string, args: readonly unknown[], call: () => R | Promise<R>) => Promise<R>,
+): T {
   const wrapped: Record<string, unknown> = {};
   for (const [name, method] of Object.entries(methods) as Array<[string, (...args: unknown[]) => unknown]>) {
-    wrapped[name] = (...args: unknown[]) => around(() => method(...args));
+    wrapped[name] = (...args: unknown[]) => around(name, args, () => method(...args));
   }
   return wrapped as T;
 }

@@ -1,7 +1,10 @@
+import type { ScimResourceStore } from './scim-types.js';
+
 /**
  * The store contract: jitsync's provisioned state (its system of record), the directory cache,
- * per-user sync state and the audit log. Every backend (SQLite, MongoDB) implements `Store`
- * and passes the same contract suite in `test/store-contract/`.
+ * per-user sync state and the audit log. `Store` is composed of one part per aggregate (below);
+ * every backend (SQLite, MongoDB) implements it, reports each committed write to `onChange`
+ * listeners, and passes the same contract suite in `test/store-contract/`.
  *
  * Error contract: lookups return `null` when nothing matches; writes throw `NotFoundError`,
  * `AlreadyExistsError` (a unique key is taken) or `ConflictError` (a compare-and-swap lost).
@@ -220,7 +223,48 @@ export interface StoreDetails {
   writeMode: 'transactions' | 'atomic' | 'guarded';
 }
 
-export interface Store {
+/** What the login writes of a sync state: every field but pre-warm's (see `SyncStateStore`). */
+export type LoginSyncState = Omit<SyncState, 'lastSeenByPrewarmAt' | 'pendingAdd' | 'pendingRemove'>;
+
+/**
+ * What pre-warm writes of one existing sync state: the pending changes it computed from the
+ * state it read (`readLoginAt` is that state's `lastLoginAt`) and whether the IdP still has the
+ * user (`seenAt`: the run's time, or null when the user is gone from the IdP).
+ */
+export interface PendingChanges {
+  userId: string;
+  connector: string;
+  readLoginAt: string | null;
+  seenAt: string | null;
+  pendingAdd: Membership[];
+  pendingRemove: Membership[];
+}
+
+/**
+ * A committed write, as the store reports it to `Store.onChange` listeners (the drift model, on
+ * the background thread): plain data, so that it crosses a thread boundary.
+ */
+export type ChangeEvent =
+  | { kind: 'account'; account: Account }
+  /** The state as stored after the write (all its fields). */
+  | { kind: 'sync-state'; state: SyncState }
+  | { kind: 'cached-users'; users: readonly CachedUser[] }
+  /** A connector's cached group list or its state (cursor, last complete run). */
+  | { kind: 'connector'; connector: string }
+  /** Organizations or invitations changed, or a write failed (it may have been applied in part). */
+  | { kind: 'other' };
+
+/**
+ * Told of each committed write, right after it committed (in commit order on SQLite, whose writes
+ * complete synchronously). Must not throw: the write has happened.
+ */
+export type ChangeListener = (event: ChangeEvent) => void;
+
+// The store is composed of one part per aggregate. `store/write-events.ts` says, for every method
+// of every part, whether it reads, writes silently, or which change events its commit reports.
+
+/** The store itself: server, health, and its change feed. */
+export interface StoreOps {
   /** The backend's name and version, for logs and `/readyz`. */
   describe(): string;
   details(): StoreDetails;
@@ -230,12 +274,18 @@ export interface Store {
   close(): Promise<void>;
   /**
    * A value that changes whenever another process or connection commits a write, or null when the
-   * backend cannot tell. Writes through this store object do not change it: a cache over the store
-   * observes those itself (the drift model does, through `observeWrites`).
+   * backend cannot tell. Writes through this store object do not change it: they are reported to
+   * `onChange` listeners instead.
    */
   changeToken(): Promise<string | null>;
+  /**
+   * Tells `listener` of every write this store object commits from now on, with the events
+   * `store/write-events.ts` lists; a failed write is reported as `other`. Returns the unsubscribe.
+   */
+  onChange(listener: ChangeListener): () => void;
+}
 
-  // Accounts
+export interface AccountStore {
   getAccount(userId: string): Promise<Account | null>;
   findAccountByIdentity(identity: Identity): Promise<Account | null>;
   findAccountByEmail(email: string): Promise<Account | null>;
@@ -257,8 +307,9 @@ export interface Store {
   countUsers(): Promise<number>;
   /** Accounts in `id` order, at most `limit` after `afterId`: for pre-warm and reports. */
   listAccounts(page: { afterId: string | null; limit: number }): Promise<Account[]>;
+}
 
-  // Organizations
+export interface OrganizationStore {
   listOrganizations(): Promise<Organization[]>;
   getOrganization(key: string): Promise<Organization | null>;
   /** Throws `AlreadyExistsError` when the key is taken. */
@@ -267,16 +318,18 @@ export interface Store {
   ensureOrganization(org: Organization): Promise<Organization>;
   /** Throws `NotFoundError` (organization) or `AlreadyExistsError` (group). */
   addGroup(organization: string, group: string): Promise<Organization>;
+}
 
-  // Invitations
+export interface InvitationStore {
   createInvitation(invitation: Invitation): Promise<Invitation>;
   pendingInvitations(email: string): Promise<Invitation[]>;
   /** Every pending invitation, ordered by email, creation and id: for drift reports. */
   listPendingInvitations(): Promise<Invitation[]>;
   /** Marks pending invitations accepted; ignores ones already accepted (idempotent). */
   acceptInvitations(ids: string[], userId: string, now: string): Promise<void>;
+}
 
-  // Directory cache
+export interface DirectoryCacheStore {
   getCachedUser(connector: string, subject: string): Promise<CachedUser | null>;
   putCachedUser(user: CachedUser): Promise<void>;
   /** Bulk write for pre-warm. */
@@ -291,34 +344,73 @@ export interface Store {
   replaceCachedGroups(connector: string, groups: CachedGroup[]): Promise<void>;
   deleteCachedGroups(connector: string, ids: string[]): Promise<void>;
   listCachedGroups(connector: string): Promise<CachedGroup[]>;
+}
 
-  // Sync state
+/**
+ * Sync state has two writers, the login and pre-warm, and each writes only its own fields, in one
+ * atomic step per row, so that neither overwrites what the other wrote meanwhile:
+ *
+ * - the login (`recordLogin`): `subject`, `appliedGroups`, `lastLoginAt`, `lastReconciledAt`,
+ *   `status` and `lastError`; it also empties `pendingAdd`/`pendingRemove`, which it has just
+ *   applied. `lastSeenByPrewarmAt` is kept. `recordLoginTimes` moves only the two times.
+ * - pre-warm (`recordPendingChanges`): `lastSeenByPrewarmAt` always (when it saw the user); and,
+ *   only when no login has written the row since pre-warm read it (`lastLoginAt` unchanged),
+ *   `pendingAdd`, `pendingRemove` and the status it implies: `absent` for a user gone from the
+ *   IdP, else `fresh` with `lastError` cleared. A login since then reconciled against the cache
+ *   pre-warm had already written, so its answer is the newer one and stands.
+ */
+export interface SyncStateStore {
   getSyncState(userId: string, connector: string): Promise<SyncState | null>;
+  listSyncStates(connector?: string): Promise<SyncState[]>;
+  /** Writes the whole row, both writers' fields: for imports and tests, not for the services. */
   putSyncState(state: SyncState): Promise<void>;
-  /** Bulk upsert for pre-warm. */
-  putSyncStates(states: SyncState[]): Promise<void>;
+  /** The login's write (see above): creates the row or updates the login's fields; returns the row. */
+  recordLogin(state: LoginSyncState): Promise<SyncState>;
   /**
    * Sets `lastLoginAt` and `lastReconciledAt` of existing sync states, never moving either back;
    * nothing else of the row is touched. States that do not exist are left out.
    */
   recordLoginTimes(times: readonly LoginTimes[]): Promise<void>;
-  listSyncStates(connector?: string): Promise<SyncState[]>;
+  /**
+   * Pre-warm's write (see above). Rows that do not exist are left out (pre-warm never creates
+   * one). Returns the rows as stored afterwards.
+   */
+  recordPendingChanges(changes: readonly PendingChanges[]): Promise<SyncState[]>;
+}
 
-  // Leases: one holder at a time; an expired lease can be taken over.
+/** Leases: one holder at a time; an expired lease can be taken over. */
+export interface LeaseStore {
   /** Atomically takes the lease if free, expired or already ours (renewal). */
   acquireLease(name: string, holder: string, ttlMs: number, now: string): Promise<boolean>;
   releaseLease(name: string, holder: string): Promise<void>;
+}
 
-  // Pre-warm runs and connector state
+export interface PrewarmRunStore {
   putPrewarmRun(run: PrewarmRun): Promise<void>;
   getPrewarmRun(id: string): Promise<PrewarmRun | null>;
   getConnectorState(connector: string): Promise<ConnectorState | null>;
   putConnectorState(state: ConnectorState): Promise<void>;
+}
 
-  // Audit
+export interface AuditStore {
   appendAudit(entry: AuditEntry): Promise<void>;
   listAudit(filter: { userId?: string; limit?: number }): Promise<AuditEntry[]>;
 }
+
+export interface Store
+  extends StoreOps,
+    AccountStore,
+    OrganizationStore,
+    InvitationStore,
+    DirectoryCacheStore,
+    SyncStateStore,
+    LeaseStore,
+    PrewarmRunStore,
+    AuditStore,
+    ScimResourceStore {}
+
+/** Every store method a backend implements with data (all but the ops it answers itself). */
+export type StoreMethods = Omit<Store, 'describe' | 'details' | 'close' | 'onChange'>;
 
 export class StoreError extends Error {}
 

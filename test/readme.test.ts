@@ -1,11 +1,12 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { expect, it } from 'vitest';
 import { connectorDefinitions } from '../connectors/registry.js';
 import { parseConfig } from '../daemon/config/load.js';
 import { createLogger } from '../daemon/logger.js';
 import { createDaemon } from '../daemon/main.js';
+import { answers, type LoginAllowed } from './support/api.js';
 
 /**
  * The README's curl example against the example config must return the README's answer, so the
@@ -33,8 +34,11 @@ it('the README login example returns the documented answer', async () => {
       body: request,
     });
     expect(response.status).toBe(200);
-    const answer = (await response.json()) as { user: object; groups: object };
-    expect(withoutVolatile(answer)).toEqual(withoutVolatile(JSON.parse(documented!) as typeof answer));
+    const answer = (await response.json()) as LoginAllowed;
+    const promised = JSON.parse(documented!) as unknown;
+    // What the README shows is a login answer by the API's own schema, field for field.
+    expect(answers.loginAllowed.strict().safeParse(promised).error?.issues ?? []).toEqual([]);
+    expect(withoutVolatile(answer)).toEqual(withoutVolatile(promised as LoginAllowed));
   } finally {
     await daemon.close();
     rmSync(dir, { recursive: true, force: true });
@@ -42,10 +46,59 @@ it('the README login example returns the documented answer', async () => {
 });
 
 /** Ids and times differ per run; everything else must match. */
-function withoutVolatile(answer: { user: object; groups: object }) {
+function withoutVolatile(answer: LoginAllowed) {
   return {
     ...answer,
     user: { ...answer.user, id: '<id>' },
     groups: { ...answer.groups, fetchedAt: '<time>', ageSeconds: 0 },
   };
 }
+
+/** The README and every page of `docs/`: what a reader follows. */
+function documentation(): { file: string; text: string }[] {
+  const pages = readdirSync('docs')
+    .filter((name) => name.endsWith('.md'))
+    .map((name) => join('docs', name));
+  return ['README.md', ...pages].map((file) => ({ file, text: readFileSync(file, 'utf8') }));
+}
+
+/** GitHub's anchor for a heading: lower case, punctuation dropped, spaces as hyphens. */
+function anchor(heading: string): string {
+  return heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N} _-]/gu, '')
+    .replaceAll(' ', '-');
+}
+
+function anchorsOf(text: string): Set<string> {
+  const withoutCode = text.replace(/^```[\s\S]*?^```/gm, '');
+  return new Set([...withoutCode.matchAll(/^#{1,6} (.+)$/gm)].map((match) => anchor(match[1]!)));
+}
+
+it('every link of the README and docs/ leads to a file of the repository, and to a heading there', () => {
+  const pages = documentation();
+  expect(pages.map((page) => page.file)).toEqual(expect.arrayContaining(['README.md', join('docs', 'api.md')]));
+  const broken: string[] = [];
+  let checked = 0;
+  for (const { file, text } of pages) {
+    for (const [, target] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+      if (/^[a-z]+:/.test(target!)) continue;
+      checked++;
+      const [path, hash] = target!.split('#') as [string, string | undefined];
+      const resolved = path === '' ? file : join(dirname(file), path);
+      if (!resolved.startsWith('..') && existsSync(resolved)) {
+        if (hash === undefined || anchorsOf(readFileSync(resolved, 'utf8')).has(hash)) continue;
+      }
+      broken.push(`${file}: ${target}`);
+    }
+  }
+  expect(checked).toBeGreaterThan(20);
+  expect(broken).toEqual([]);
+});
+
+it('nothing in the README or docs/ refers to files outside the repository', () => {
+  for (const { file, text } of documentation()) {
+    expect(text, file).not.toMatch(/\.\.\/shared|SPEC\.md|STYLE\.md|\bSPEC\b/);
+  }
+});

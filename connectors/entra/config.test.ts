@@ -22,6 +22,7 @@ describe('entra connector config', () => {
       authorityHost: 'https://login.microsoftonline.com',
       graphUrl: 'https://graph.microsoft.com',
       pageSize: 999,
+      recordNesting: false,
       timeoutMs: 10_000,
       maxRetries: 4,
     });

@@ -28,6 +28,11 @@ export const entraConfigSchema = connectorBaseSchema
     graphUrl: httpsOrigin.default('https://graph.microsoft.com'),
     /** `$top` for group and member listings; Graph allows at most 999. */
     pageSize: z.number().int().min(1).max(999).default(999),
+    /**
+     * Pre-warm records who holds a group only through nesting (`nestedGroups`, the drift report's
+     * `nested_or_overage`). Costs a direct `members` listing beside each `transitiveMembers` one.
+     */
+    recordNesting: z.boolean().default(false),
   })
   .strict();
 

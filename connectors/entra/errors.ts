@@ -1,5 +1,6 @@
 import { AuthenticationError, AuthenticationRequiredError, CredentialUnavailableError } from '@azure/identity';
 import { GraphError } from '@microsoft/microsoft-graph-client';
+import type { ConnectorErrorClassifier } from '../errors.js';
 import { parseRetryAfter } from '../retry.js';
 import { ConnectorError, type ConnectorErrorKind } from '../types.js';
 
@@ -8,9 +9,9 @@ import { ConnectorError, type ConnectorErrorKind } from '../types.js';
  * endpoint's 4xx → `auth_failed`; Graph 401/403 → `auth_failed`, 429 → `rate_limited` (with
  * `Retry-After`), 410 → `cursor_expired`, 5xx → `unreachable`, other 4xx → `bad_response`;
  * no response at all → `timeout` or `unreachable`. Messages carry the IdP's code, never secrets.
+ * The classifier for `toConnectorError` (connectors/errors.ts).
  */
-export function toConnectorError(error: unknown, connector: string): ConnectorError {
-  if (error instanceof ConnectorError) return error;
+export const classifyEntraError: ConnectorErrorClassifier = (error, { connector }) => {
   if (error instanceof AuthenticationError) {
     const detail = `${error.errorResponse.error}: ${firstLine(error.errorResponse.errorDescription)}`;
     return new ConnectorError(kindForStatus(error.statusCode, 'auth_failed'), connector, `token request failed (HTTP ${error.statusCode}) ${detail}`, {
@@ -33,7 +34,7 @@ export function toConnectorError(error: unknown, connector: string): ConnectorEr
   }
   if (error instanceof Error) return noResponse(error.name, error, connector);
   return new ConnectorError('unreachable', connector, String(error));
-}
+};
 
 /** The HTTP status behind an error from the Graph client, when there was a response. */
 export function graphStatus(error: unknown): number | undefined {

@@ -9,10 +9,11 @@ import {
   type MiddlewareOptions,
 } from '@microsoft/microsoft-graph-client';
 import type { z } from 'zod';
+import { toConnectorError } from '../errors.js';
 import { callSignal, withRetries } from '../retry.js';
 import { ConnectorError, type CallOptions, type CallStats } from '../types.js';
 import type { EntraConnectorConfig } from './config.js';
-import { graphStatus, toConnectorError } from './errors.js';
+import { classifyEntraError, graphStatus } from './errors.js';
 import { collectionSchema } from './graph-schemas.js';
 
 /**
@@ -106,7 +107,7 @@ export function createGraphApi(config: EntraConnectorConfig): GraphApi {
           // MSAL remembers a 429/5xx from the token endpoint and fails every request for the
           // next 60 s without asking again, which would turn our retries into instant failures:
           // a transient failure gets a fresh credential (our retries stay bounded and backed off).
-          const mapped = toConnectorError(error, connector);
+          const mapped = toConnectorError(error, { connector }, classifyEntraError);
           if (mapped.kind !== 'auth_failed') credential = newCredential();
           throw mapped;
         });
@@ -124,7 +125,7 @@ export function createGraphApi(config: EntraConnectorConfig): GraphApi {
         // The caller gave up: surface its abort, not a retryable error.
         if (options.signal.aborted) throw options.signal.reason;
         if (request.nullOnNotFound && graphStatus(error) === 404) return null;
-        throw toConnectorError(error, connector);
+        throw toConnectorError(error, { connector }, classifyEntraError);
       }
     });
   }

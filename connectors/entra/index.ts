@@ -4,7 +4,7 @@ import {
   type Connector,
   type ConnectorDefinition,
   type IdpGroup,
-  type IdpUser,
+  type IdpMember,
   type IdpUserGroups,
   type MemberChangeFeed,
   type UserListing,
@@ -25,7 +25,9 @@ export type { EntraConnectorConfig } from './config.js';
  *
  * - `listGroups`: `GET /groups?$select=id,displayName&$top=pageSize`; name = `displayName`.
  * - `listMembers`: `GET /groups/{id}/transitiveMembers`: nested groups resolved by Graph; only
- *   users are returned.
+ *   users are returned. Graph does not say which of them are direct members: with
+ *   `recordNesting`, the group's direct `GET /groups/{id}/members` is read first (one more call
+ *   per page of direct members) and each member comes flagged `nested`.
  * - `listUsers`: `GET /users?$select=id,displayName,mail&$top=pageSize`: every user of the tenant,
  *   disabled accounts and guests included (soft-deleted users are not listed).
  * - `lookupUser` (login-time look-up, and the answer to token group overage): three requests in
@@ -54,6 +56,15 @@ export function createEntraConnector(config: EntraConnectorConfig): Connector & 
     return found ? out : null;
   }
 
+  /** Ids of the group's direct members (users and groups alike: only users are looked up in it). */
+  async function directMemberIds(groupPath: string, options: CallOptions): Promise<Set<string>> {
+    const ids = new Set<string>();
+    for await (const page of api.pages(`${groupPath}/members?$select=id&$top=${config.pageSize}`, directoryObjectSchema, options)) {
+      for (const object of page) ids.add(object.id);
+    }
+    return ids;
+  }
+
   return {
     id: config.id,
     type: 'entra',
@@ -65,11 +76,13 @@ export function createEntraConnector(config: EntraConnectorConfig): Connector & 
     },
 
     async *listMembers(group, options) {
-      const path = `/groups/${encodeURIComponent(group.id)}/transitiveMembers?$select=${MEMBER_FIELDS}&$top=${config.pageSize}`;
+      const groupPath = `/groups/${encodeURIComponent(group.id)}`;
+      const direct = config.recordNesting ? await directMemberIds(groupPath, options) : null;
+      const path = `${groupPath}/transitiveMembers?$select=${MEMBER_FIELDS}&$top=${config.pageSize}`;
       for await (const page of api.pages(path, directoryObjectSchema, options)) {
-        const users: IdpUser[] = page
+        const users: IdpMember[] = page
           .filter((object) => object['@odata.type'] === GRAPH_USER_TYPE)
-          .map(toIdpUser);
+          .map((object) => (direct ? { ...toIdpUser(object), nested: !direct.has(object.id) } : toIdpUser(object)));
         if (users.length > 0) yield users;
       }
     },

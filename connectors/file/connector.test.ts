@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -97,7 +97,7 @@ describe('file connector', () => {
     expect(await connector.lookupUser({ subject: 'nobody', email: 'ada@example.com' }, options())).toBeNull();
   });
 
-  it('yields pages of at most 500 and counts reads and pages', async () => {
+  it('yields pages of at most 500 and counts pages; a file read is no API call', async () => {
     const groups = Array.from({ length: 1_201 }, (_, i) => ({ id: `g${i}`, name: `group-${i}` }));
     const users = Array.from({ length: 1_050 }, (_, i) => ({ subject: `u${i}`, email: `u${i}@example.com`, name: null, groups: ['group-7'] }));
     writeDirectory({ groups, users });
@@ -111,21 +111,26 @@ describe('file connector', () => {
     expect(memberPages.map((p) => p.length)).toEqual([500, 500, 50]);
     expect(memberPages.flat().map((u) => u.subject)).toEqual(users.map((u) => u.subject));
 
-    expect(stats).toEqual({ apiCalls: 1, pages: 6, retries: 0 });
+    expect(stats).toEqual({ apiCalls: 0, pages: 6, retries: 0 });
   });
 
-  it('re-reads the file when it changes, not on every call', async () => {
+  it('re-reads the file when its mtime or size changes, not on every call', async () => {
     writeDirectory(DIRECTORY);
     const connector = open();
-    await connector.lookupUser({ subject: 'u1', email: '' }, options());
-    await connector.lookupUser({ subject: 'u2', email: '' }, options());
-    await collect(connector.listGroups(options()));
-    expect(stats.apiCalls).toBe(1);
+    expect(await connector.lookupUser({ subject: 'u1', email: '' }, options())).toMatchObject({ name: 'Ada Lovelace' });
+
+    // New content of the same size under the same mtime: a connector that read the file on every
+    // call would see it; this one answers from what it read.
+    const { mtime } = statSync(file);
+    writeFileSync(file, JSON.stringify(DIRECTORY).replace('Ada Lovelace', 'Ada Lovelacf'));
+    utimesSync(file, mtime, mtime);
+    expect(await connector.lookupUser({ subject: 'u1', email: '' }, options())).toMatchObject({ name: 'Ada Lovelace' });
+    expect((await collect(connector.listGroups(options()))).flat()).toEqual(DIRECTORY.groups);
 
     writeDirectory({ ...DIRECTORY, users: [{ subject: 'u1', email: 'ada@example.com', name: 'Ada King', groups: ['Team'] }] });
     expect(await connector.lookupUser({ subject: 'u1', email: '' }, options())).toMatchObject({ name: 'Ada King', groups: ['Team'] });
     expect(await connector.lookupUser({ subject: 'u2', email: '' }, options())).toBeNull();
-    expect(stats.apiCalls).toBe(2);
+    expect(stats.apiCalls).toBe(0);
   });
 
   it('resolves a relative path against the config folder', async () => {

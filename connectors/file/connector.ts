@@ -52,9 +52,9 @@ export function createFileConnector(
     } catch (error) {
       throw fail('unreachable', `cannot read ${path} (${errorCode(error)})`, error);
     }
+    // A file read is no API call: `apiCalls` stays 0, and only pages are counted.
     if (current && current.mtimeMs === info.mtimeMs && current.size === info.size) return current;
 
-    if (options.stats) options.stats.apiCalls++;
     const timeout = AbortSignal.timeout(config.timeoutMs);
     let content: Buffer;
     try {

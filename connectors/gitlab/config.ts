@@ -30,6 +30,12 @@ export const gitlabConfigSchema = connectorBaseSchema
       .optional(),
     /** Rows per page; GitLab allows at most 100. */
     pageSize: z.number().int().min(1).max(100).default(100),
+    /**
+     * Pre-warm records who holds a group only through a parent group or a share (`nestedGroups`,
+     * the drift report's `nested_or_overage`). `members/all` does not say which rows are
+     * inherited, so this costs a direct `members` listing beside each group's `members/all`.
+     */
+    recordNesting: z.boolean().default(false),
   })
   .strict();
 

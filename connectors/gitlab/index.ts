@@ -6,6 +6,7 @@ import {
   type Connector,
   type ConnectorDefinition,
   type IdpGroup,
+  type IdpMember,
   type IdpUser,
   type IdpUserGroups,
   type UserListing,
@@ -144,15 +145,25 @@ export function createGitlabConnector(config: GitlabConnectorConfig): Connector 
     }
   }
 
-  async function* listMembers(group: IdpGroup, call: CallOptions): AsyncGenerator<IdpUser[]> {
+  async function* listMembers(group: IdpGroup, call: CallOptions): AsyncGenerator<IdpMember[]> {
     const api = client(call);
     const ref = groupRef(group.id);
-    const rows = pages(call, gitlabMemberSchema, `members of ${group.name}`, (page) =>
-      api.members.all(ref, { ...paging, page, includeInherited: true }),
-    );
+    const rowsOf = (inherited: boolean) =>
+      pages(call, gitlabMemberSchema, `${inherited ? '' : 'direct '}members of ${group.name}`, (page) =>
+        api.members.all(ref, { ...paging, page, includeInherited: inherited }),
+      );
     try {
-      for await (const page of rows) {
-        yield page.filter((m) => m.access_level >= MIN_ACCESS_LEVEL).map(memberToIdpUser);
+      // `members/all` gives one row per user at the highest level, never saying where it comes from.
+      let direct: Set<number> | null = null;
+      if (config.recordNesting) {
+        direct = new Set();
+        for await (const page of rowsOf(false)) {
+          for (const m of page) if (m.access_level >= MIN_ACCESS_LEVEL) direct.add(m.id);
+        }
+      }
+      for await (const page of rowsOf(true)) {
+        const members = page.filter((m) => m.access_level >= MIN_ACCESS_LEVEL);
+        yield direct ? members.map((m) => ({ ...memberToIdpUser(m), nested: !direct.has(m.id) })) : members.map(memberToIdpUser);
       }
     } catch (error) {
       if (error instanceof GitlabNotFoundError) throw bad(`group ${group.name} (${group.id}) no longer exists`, error);

@@ -1,5 +1,5 @@
 import type { Entry } from 'ldapts';
-import { ConnectorError, type IdpGroup, type IdpUser } from '../types.js';
+import { ConnectorError, type IdpGroup, type IdpMember, type IdpUser } from '../types.js';
 import type { LdapConnectorConfig } from './config.js';
 import { dnKey, parseDn, stripUid } from './dn.js';
 import { attributeValues, firstValue } from './entries.js';
@@ -42,6 +42,13 @@ function chunks<T>(items: T[], size: number): T[][] {
   const result: T[][] = [];
   for (let i = 0; i < items.length; i += size) result.push(items.slice(i, i + size));
   return result;
+}
+
+/** A member DN of a group, nested groups expanded. */
+export interface MemberDn {
+  dn: string;
+  /** Reached only through member groups: the group's own member attribute does not name it. */
+  nested: boolean;
 }
 
 export interface UserWithGroups {
@@ -184,15 +191,17 @@ export function createDirectory(config: LdapConnectorConfig) {
     },
 
     /**
-     * DNs of the group's members that are not groups, nested groups expanded; empty when the
-     * group no longer exists. A member group seen twice (a cycle) is expanded once.
+     * DNs of the group's members that are not groups, nested groups expanded, each saying
+     * whether only the expansion reached it; empty when the group no longer exists. A member
+     * group seen twice (a cycle) is expanded once.
      */
-    async memberDns(session: LdapSession, group: IdpGroup): Promise<string[]> {
+    async memberDns(session: LdapSession, group: IdpGroup): Promise<MemberDn[]> {
       const root = await findGroup(session, group.id, memberAttributes);
       if (!root) return [];
       const expanded = new Set([dnKey(root.dn)]);
       const others = new Map<string, string>();
       let pending = memberDns(root);
+      const direct = new Set(pending.map(dnKey));
       while (pending.length > 0) {
         const fresh = new Map<string, string>();
         for (const dn of pending) {
@@ -212,13 +221,15 @@ export function createDirectory(config: LdapConnectorConfig) {
         }
         pending = next;
       }
-      return [...others.values()];
+      return [...others].map(([key, dn]) => ({ dn, nested: !direct.has(key) }));
     },
 
-    /** The users among `dns` (entries under `userBase` matching `userFilter`). */
-    async users(session: LdapSession, dns: string[]): Promise<IdpUser[]> {
+    /** The users among `members` (entries under `userBase` matching `userFilter`), nesting kept. */
+    async members(session: LdapSession, members: MemberDn[]): Promise<IdpMember[]> {
+      const dns = members.map((member) => member.dn);
       const found = await findByDn(session, config.userBase, config.userFilter, dns, userAttributes);
-      return [...found.values()].map(toUser);
+      const nested = new Set(members.filter((member) => member.nested).map((member) => dnKey(member.dn)));
+      return [...found].map(([key, entry]) => ({ ...toUser(entry), nested: nested.has(key) }));
     },
 
     /** Pages of every user: entries under `userBase` matching `userFilter`. */

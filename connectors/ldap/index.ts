@@ -9,6 +9,7 @@ import {
   type ConnectorDefinition,
   type ConnectorDeps,
   type IdpGroup,
+  type IdpMember,
   type IdpUser,
   type IdpUserGroups,
   type IncrementalFeed,
@@ -84,13 +85,14 @@ export function createLdapConnector(
       }
     },
 
-    async *listMembers(group: IdpGroup, options: CallOptions): AsyncIterable<IdpUser[]> {
+    async *listMembers(group: IdpGroup, options: CallOptions): AsyncIterable<IdpMember[]> {
       const open = await streamSession(options);
       try {
+        // The expansion runs here anyway, so each member comes flagged `nested` at no extra search.
         const dns = await directory.memberDns(open, group);
         for (let i = 0; i < dns.length; i += config.pageSize) {
-          const users = await directory.users(open, dns.slice(i, i + config.pageSize));
-          if (users.length > 0) yield users;
+          const members = await directory.members(open, dns.slice(i, i + config.pageSize));
+          if (members.length > 0) yield members;
         }
       } finally {
         await open.close();

@@ -7,6 +7,7 @@ import {
   ResultCodeError,
   type Entry,
 } from 'ldapts';
+import { toConnectorError, type ConnectorErrorClassifier } from '../errors.js';
 import { callSignal } from '../retry.js';
 import { ConnectorError, type CallOptions } from '../types.js';
 import { BINARY_ATTRIBUTES } from './entries.js';
@@ -79,7 +80,7 @@ export async function openSession(settings: SessionSettings, options: CallOption
         },
         (error: unknown) => {
           signal.removeEventListener('abort', onAbort);
-          reject(toConnectorError(error, settings.connectorId, what));
+          reject(toConnectorError(error, { connector: settings.connectorId, what }, classifyLdapError));
         },
       );
     });
@@ -171,10 +172,10 @@ function errorCode(error: Error): string | undefined {
   return 'code' in error && typeof error.code === 'string' ? error.code : undefined;
 }
 
-/** Maps an ldapts, socket or TLS failure to a `ConnectorError`; abort reasons pass through. */
-export function toConnectorError(error: unknown, connector: string, what: string): unknown {
-  if (error instanceof ConnectorError) return error;
-  if (error instanceof DOMException && error.name === 'AbortError') return error;
+/** LDAP's classifier for `toConnectorError` (connectors/errors.ts): an ldapts, socket or TLS failure. */
+export const classifyLdapError: ConnectorErrorClassifier = (error, { connector, what = 'LDAP' }) => {
+  // A timeout or an abort is worded alike for every connector (connectors/errors.ts).
+  if (error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError')) return null;
   const message = `${what}: ${error instanceof Error ? error.message : String(error)}`;
   const make = (kind: ConnectorError['kind'], text = message): ConnectorError =>
     new ConnectorError(kind, connector, text, { cause: error });
@@ -213,4 +214,4 @@ export function toConnectorError(error: unknown, connector: string, what: string
     if (/connection closed|socket/i.test(error.message)) return make('unreachable');
   }
   return make('bad_response');
-}
+};

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { ConnectorErrorClassifier } from '../errors.js';
 import { ConnectorError, type ConnectorErrorKind } from '../types.js';
 
 /**
@@ -25,8 +26,8 @@ export function httpStatusOf(error: unknown): number | undefined {
   return parsed.success ? parsed.data.status : undefined;
 }
 
-export function toConnectorError(connector: string, error: unknown): ConnectorError {
-  if (error instanceof ConnectorError) return error;
+/** Okta's classifier for `toConnectorError` (connectors/errors.ts). */
+export const classifyOktaError: ConnectorErrorClassifier = (error, { connector }) => {
   const fail = (kind: ConnectorErrorKind, message: string, retryAfterMs?: number) =>
     new ConnectorError(kind, connector, message, {
       cause: error,
@@ -63,7 +64,7 @@ export function toConnectorError(connector: string, error: unknown): ConnectorEr
     return fail('bad_response', `unreadable answer from Okta: ${message}`);
   }
   return fail('bad_response', `unreadable answer from Okta: ${String(error)}`);
-}
+};
 
 /** How long Okta asked us to wait: `X-Rate-Limit-Reset` (epoch seconds) − `Date`, as the SDK does. */
 function rateLimitWait(headers: { get(name: string): string | null }): number | undefined {

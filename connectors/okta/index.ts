@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { z } from 'zod';
+import { toConnectorError } from '../errors.js';
 import { withRetries } from '../retry.js';
 import {
   ConnectorError,
@@ -17,7 +18,7 @@ import {
 } from '../types.js';
 import { createHermeticClient } from './client.js';
 import { oktaConfigSchema, type OktaConnectorConfig } from './config.js';
-import { httpStatusOf, toConnectorError } from './errors.js';
+import { classifyOktaError, httpStatusOf } from './errors.js';
 import type { OktaCall } from './executor.js';
 import { oktaGroupSchema, oktaLogEventSchema, oktaUserSchema, type OktaGroupModel, type OktaUserModel } from './schemas.js';
 
@@ -84,19 +85,19 @@ export function createOktaConnector(
         try {
           return await calls.run(call, run);
         } catch (error) {
-          const mapped = toConnectorError(config.id, error);
+          const mapped = toConnectorError(error, { connector: config.id }, classifyOktaError);
           throw mapped.kind === 'unreachable' || mapped.kind === 'timeout' ? mapped : error;
         }
       });
     } catch (error) {
       if (options.signal.aborted) throw options.signal.reason;
-      throw toConnectorError(config.id, error);
+      throw toConnectorError(error, { connector: config.id }, classifyOktaError);
     }
   }
 
   function parse<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
     const parsed = schema.safeParse(value);
-    if (!parsed.success) throw toConnectorError(config.id, parsed.error);
+    if (!parsed.success) throw toConnectorError(parsed.error, { connector: config.id }, classifyOktaError);
     return parsed.data;
   }
 

@@ -12,7 +12,9 @@ import {
 } from '../../store/types.js';
 import { conflict, notFound } from '../errors.js';
 import type { OrganizationsCache } from '../organizations-cache.js';
+import { pendingChanges } from '../reconcile/decide-login.js';
 import { organizationsOf, withDerivedDefaults } from '../reconcile/plan.js';
+import type { ProvisioningSettings } from '../reconcile/settings.js';
 
 export interface UserView {
   id: string;
@@ -20,7 +22,8 @@ export interface UserView {
   email: string;
   name: string | null;
   disabled: boolean;
-  identities: Account['user']['identities'];
+  /** With `scimId`: the SCIM user a `scim` connector holds for that identity. */
+  identities: Array<Account['user']['identities'][number] & { scimId?: string }>;
   memberships: Membership[];
   organizations: string[];
   syncState: SyncState[];
@@ -47,6 +50,10 @@ export interface AdminServiceDeps {
   organizations: OrganizationsCache;
   /** Ids of the configured connectors, whose sync state a user view shows. */
   connectorIds: readonly string[];
+  /** Each connector's provisioning settings: the pending changes are the login's decision under them. */
+  settingsFor(connectorId: string): ProvisioningSettings;
+  /** The SCIM id behind an identity of a `scim` connector, or null (daemon/scim). */
+  scimIdOf?(identity: Account['user']['identities'][number]): Promise<string | null>;
   clock?: () => Date;
 }
 
@@ -56,9 +63,45 @@ export function createAdminService(deps: AdminServiceDeps): AdminService {
 
   async function view(account: Account): Promise<UserView> {
     const states = await Promise.all(deps.connectorIds.map((id) => store.getSyncState(account.user.id, id)));
-    const syncState = states.filter((state): state is SyncState => state !== null);
+    const syncState = await withPendingChanges(account, states.filter((state): state is SyncState => state !== null));
     const { user, memberships } = account;
-    return { ...user, memberships, organizations: organizationsOf(memberships), syncState };
+    const identities = await Promise.all(
+      user.identities.map(async (identity) => {
+        const scimId = (await deps.scimIdOf?.(identity)) ?? null;
+        return scimId === null ? identity : { ...identity, scimId };
+      }),
+    );
+    return { ...user, identities, memberships, organizations: organizationsOf(memberships), syncState };
+  }
+
+  /**
+   * Each state's `pendingAdd`/`pendingRemove`, derived now by the login's decision over the cached
+   * groups, the account as it is, the organizations and the pending invitations: never a copy
+   * that a later write has made stale.
+   */
+  async function withPendingChanges(account: Account, states: SyncState[]): Promise<SyncState[]> {
+    if (states.length === 0) return states;
+    const [organizations, entries] = await Promise.all([
+      deps.organizations.get(),
+      Promise.all(states.map((state) => store.getCachedUser(state.connector, state.subject))),
+    ]);
+    // The login's email is the IdP's (the cache entry's); the account's when the cache has none.
+    const emails = entries.map((entry) => (entry?.email ?? account.user.email).toLowerCase());
+    const invitations = new Map(
+      await Promise.all([...new Set(emails)].map(async (email) => [email, await store.pendingInvitations(email)] as const)),
+    );
+    return states.map((state, i) => {
+      const entry = entries[i];
+      const pending = pendingChanges({
+        account,
+        identity: { connector: state.connector, subject: state.subject },
+        idpGroups: entry && !entry.absentSince ? entry.groups : null,
+        organizations,
+        invitations: invitations.get(emails[i]!) ?? [],
+        settings: deps.settingsFor(state.connector),
+      });
+      return { ...state, pendingAdd: pending.added, pendingRemove: pending.removed };
+    });
   }
 
   async function requireGroup(organization: string, group: string): Promise<Organization> {

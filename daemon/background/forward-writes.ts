@@ -1,47 +1,27 @@
-import type { Store } from '../../store/types.js';
+import type { Store, StoreMethods } from '../../store/types.js';
+import { WRITE_METHODS } from '../../store/write-events.js';
 
 /**
- * Every store method that writes. The background thread reads through its own connection but
- * hands each of these to the login thread, so that every write of the process goes through one
- * connection and one observed store: the drift model is told of each in commit order, and the
- * store's change token on that connection means "another process wrote", exactly.
+ * Every store method that writes, but `updateAccount`, whose updater function cannot cross
+ * threads (the background services never update accounts). The background thread reads through
+ * its own connection but hands each of these to the login thread, so that every write of the
+ * process goes through one connection, whose change feed tells the drift model of each in commit
+ * order, and whose change token means "another process wrote", exactly.
  */
-export const STORE_WRITES = [
-  'probeWrite',
-  'createAccount',
-  'createOrganization',
-  'ensureOrganization',
-  'addGroup',
-  'createInvitation',
-  'acceptInvitations',
-  'putCachedUser',
-  'putCachedUsers',
-  'putCachedGroups',
-  'replaceCachedGroups',
-  'deleteCachedGroups',
-  'putSyncState',
-  'putSyncStates',
-  'recordLoginTimes',
-  'acquireLease',
-  'releaseLease',
-  'putPrewarmRun',
-  'putConnectorState',
-  'appendAudit',
-] as const satisfies ReadonlyArray<keyof Store>;
+export const STORE_WRITES = WRITE_METHODS.filter((method) => method !== 'updateAccount' && method !== 'updateScimResource');
 
-export type StoreWrite = (typeof STORE_WRITES)[number];
+export type StoreWrite = keyof StoreMethods;
 
 export function isStoreWrite(method: string): method is StoreWrite {
   return (STORE_WRITES as readonly string[]).includes(method);
 }
 
-/**
- * `reads`, with every write sent to `forward`. `updateAccount` takes an updater function, which
- * cannot cross threads: the background services never update accounts, and a call says so.
- */
+/** `reads`, with every write sent to `forward`; a write taking a function fails, saying so. */
 export function forwardWrites(reads: Store, forward: (method: StoreWrite, args: unknown[]) => Promise<unknown>): Store {
   const store: Record<string, unknown> = { ...reads };
   for (const method of STORE_WRITES) store[method] = (...args: unknown[]) => forward(method, args);
-  store.updateAccount = () => Promise.reject(new Error('updateAccount is not available on the background thread'));
+  for (const method of ['updateAccount', 'updateScimResource']) {
+    store[method] = () => Promise.reject(new Error(`${method} is not available on the background thread`));
+  }
   return store as unknown as Store;
 }

@@ -1,7 +1,7 @@
 import type { StoreLocation } from '../../store/open.js';
-import type { PrewarmRun } from '../../store/types.js';
+import type { ChangeEvent, PrewarmRun } from '../../store/types.js';
 import type { JitsyncConfig } from '../config/schema.js';
-import type { ChangeEvent } from '../drift/change-events.js';
+import type { ConnectorOutcome } from '../connector-status.js';
 import type { DriftFilter, DriftFormat } from '../drift/types.js';
 import type { PrewarmOptions } from '../prewarm/prewarm-service.js';
 import type { Reply } from '../threads/replies.js';
@@ -41,4 +41,6 @@ export type FromBackground =
   | { type: 'write'; id: number; method: string; args: unknown[] }
   | { type: 'run-progress'; run: PrewarmRun }
   | { type: 'run-ended'; run: PrewarmRun }
+  /** A pre-warm run's IdP outcome, for the connector status held on the login thread. */
+  | { type: 'connector-outcome'; outcome: ConnectorOutcome }
   | { type: 'stopped' };

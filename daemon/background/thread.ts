@@ -1,6 +1,5 @@
-import type { WriteListener } from '../../store/observe.js';
-import type { PrewarmRun, Store } from '../../store/types.js';
-import { emitChangeEvents, type ChangeEvent } from '../drift/change-events.js';
+import type { ChangeEvent, PrewarmRun, Store } from '../../store/types.js';
+import type { ConnectorOutcomeSink } from '../connector-status.js';
 import type { DriftService } from '../drift/types.js';
 import { AppError } from '../errors.js';
 import type { PrewarmService } from '../prewarm/prewarm-service.js';
@@ -12,16 +11,14 @@ import type { BackgroundCall, BackgroundData, FromBackground, ToBackground } fro
 
 /**
  * The login thread's side of the background thread (worker.ts): the drift and pre-warm services,
- * answered there; `listener`, told of every write the login thread commits, which it passes on as
- * change events; and the writes the background thread asks for, made here on `store`.
+ * answered there; the change events of every write the login thread's store commits, passed on;
+ * and the writes the background thread asks for, made here on that store.
  */
 export interface BackgroundThread {
   /** Settles once the thread has opened its store and connectors; rejects if it could not. */
   ready: Promise<void>;
   drift: DriftService;
   prewarm: PrewarmService;
-  /** Give it to `observeWrites`: each committed write becomes a change event for the drift model. */
-  listener: WriteListener;
   /** Aborts pre-warm runs in flight (recorded as failed) and stops the thread. */
   close(): Promise<void>;
 }
@@ -29,21 +26,21 @@ export interface BackgroundThread {
 export interface BackgroundOptions extends Omit<BackgroundData, 'progress'> {
   /** Called with every change of a run's record (the CLI's progress bar). */
   onProgress?: (run: PrewarmRun) => void;
+  /** Told of each pre-warm run's IdP outcome (the connector status). */
+  onConnectorOutcome?: ConnectorOutcomeSink;
   /** More cache entries than this between two calls: the drift model is told to rebuild instead. */
   maxPendingCacheEntries?: number;
 }
 
 /**
  * Starts the background thread; calls wait until its store and connectors are open. `store` is the
- * login thread's observed store: the background thread's writes are made through it. Change
- * events are posted batched per turn of the event loop, and always before a call or a write's
- * answer, so that the drift model has seen every write that completed before it is asked.
+ * login thread's store: the background thread's writes are made through it, and its change events
+ * (`onChange`) are posted to the thread, batched per turn of the event loop, and always before a
+ * call or a write's answer, so that the drift model has seen every write that completed before
+ * it is asked.
  */
-export function startBackgroundThread(
-  options: BackgroundOptions,
-  deps: { store: () => Store; changeToken: () => Promise<string | null> },
-): BackgroundThread {
-  const { onProgress, maxPendingCacheEntries = 20_000, ...rest } = options;
+export function startBackgroundThread(options: BackgroundOptions, deps: { store: Store }): BackgroundThread {
+  const { onProgress, onConnectorOutcome, maxPendingCacheEntries = 20_000, ...rest } = options;
   const data: BackgroundData = { ...rest, progress: onProgress !== undefined };
   const worker = startModuleWorker(import.meta.url, 'worker', { workerData: data });
   const calls = pendingReplies();
@@ -64,7 +61,7 @@ export function startBackgroundThread(
     post({ type: 'events', events });
     events = [];
   };
-  const listener = emitChangeEvents((event) => {
+  const unsubscribe = deps.store.onChange((event: ChangeEvent) => {
     if (event.kind === 'cached-users') {
       // A full pre-warm run's worth of entries is not worth copying across: the model rebuilds.
       cacheEntries += event.users.length;
@@ -78,7 +75,7 @@ export function startBackgroundThread(
   });
 
   const write = (id: number, method: string, args: unknown[]) => {
-    const store = deps.store() as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+    const store = deps.store as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
     const made = isStoreWrite(method) ? store[method]!(...args) : Promise.reject(new Error(`not a store write: ${method}`));
     made.then(
       (value) => {
@@ -114,6 +111,8 @@ export function startBackgroundThread(
         return write(message.id, message.method, message.args);
       case 'run-progress':
         return onProgress?.(message.run);
+      case 'connector-outcome':
+        return onConnectorOutcome?.(message.outcome);
       case 'run-ended':
         runs.get(message.run.id)?.(message.run);
         runs.delete(message.run.id);
@@ -134,7 +133,7 @@ export function startBackgroundThread(
   const call = async <T>(request: BackgroundCall): Promise<T> => {
     await ready;
     if (exited) throw exited;
-    const token = await deps.changeToken();
+    const token = await deps.store.changeToken();
     flush();
     cacheEntries = 0;
     return calls.request<T>((id) => post({ type: 'call', id, call: request, token }));
@@ -149,7 +148,6 @@ export function startBackgroundThread(
 
   return {
     ready,
-    listener,
     drift: {
       report: (filter = {}) => call({ method: 'drift.report', filter }),
       rendered: (filter, format, { nonce }) => call({ method: 'drift.rendered', filter, format, nonce }),
@@ -164,6 +162,7 @@ export function startBackgroundThread(
       close: () => call({ method: 'prewarm.close' }),
     },
     async close() {
+      unsubscribe();
       if (exited) return;
       worker.ref();
       const exitedNow = new Promise<void>((resolve) => worker.once('exit', () => resolve()));

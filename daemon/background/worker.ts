@@ -2,8 +2,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { createConnector } from '../../connectors/registry.js';
 import type { Connector } from '../../connectors/types.js';
 import { openStore } from '../../store/open.js';
+import { applyChangeEvent } from '../../store/write-events.js';
 import { settingsFor } from '../config/schema.js';
-import { applyChangeEvent } from '../drift/change-events.js';
 import { createDriftService } from '../drift/drift-service.js';
 import { createDriftView } from '../drift/drift-view.js';
 import { createLogger } from '../logger.js';
@@ -50,6 +50,7 @@ try {
     logger: createLogger(data.logLevel),
     driftSummary: (connectorId) => drift.summary(connectorId),
     ...(data.progress ? { onProgress: (run) => send({ type: 'run-progress', run }) } : {}),
+    onConnectorOutcome: (outcome) => send({ type: 'connector-outcome', outcome }),
   });
 
   const run = async (call: BackgroundCall): Promise<unknown> => {

@@ -9,7 +9,7 @@ import { connectorDefinitions } from '../../connectors/registry.js';
 import { isPlainObject } from './interpolate.js';
 
 /**
- * jitsync.example.yaml keeps the promises of its header: every key of the README's config table
+ * jitsync.example.yaml keeps the promises of its header: every key of the config table (docs/configuration.md)
  * is there with the default the table documents, and every key of every connector type is shown
  * (the file connector's in the demo entry, the others' in the commented blocks), each block valid
  * for its type, with "default" marking exactly the keys that have one, and showing that default.
@@ -18,12 +18,12 @@ import { isPlainObject } from './interpolate.js';
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const exampleText = readFileSync(join(repoRoot, 'jitsync.example.yaml'), 'utf8');
 const example = parse(exampleText) as Record<string, unknown>;
-const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+const reference = readFileSync(join(repoRoot, 'docs/configuration.md'), 'utf8');
 
-/** The README's configuration table: key → documented default (as written, backticks removed). */
-function readmeTable(): Map<string, string> {
-  const table = /^\| key \| default \| meaning \|\n\| --- \| --- \| --- \|\n((?:\|.*\|\n)+)/m.exec(readme)?.[1];
-  if (!table) throw new Error('README.md: the configuration table (| key | default | meaning |) is missing');
+/** The configuration table of docs/configuration.md: key → documented default (as written, backticks removed). */
+function referenceTable(): Map<string, string> {
+  const table = /^\| key \| default \| meaning \|\n\| --- \| --- \| --- \|\n((?:\|.*\|\n)+)/m.exec(reference)?.[1];
+  if (!table) throw new Error('docs/configuration.md: the configuration table (| key | default | meaning |) is missing');
   const rows = new Map<string, string>();
   for (const line of table.trimEnd().split('\n')) {
     const [, key, value] = /^\| `([^`]+)` \| (.*?) \|/.exec(line) ?? [];
@@ -96,8 +96,8 @@ function checkEntry(entry: Record<string, unknown>, shownKeys: string[]): void {
 }
 
 describe('jitsync.example.yaml', () => {
-  it("lists every key of the README's config table, with the default the table documents", () => {
-    const rows = readmeTable();
+  it('lists every key of the documented config table, with the default the table documents', () => {
+    const rows = referenceTable();
     expect([...rows.keys()]).toEqual(expect.arrayContaining(['server.listen', 'store', 'provisioning.signUp', 'connectors', 'log.level']));
     for (const [key, documented] of rows) {
       const { found, value } = valueAt(key);

@@ -18,6 +18,7 @@ import {
   serverSchema,
   storeSchema,
   TOP_LEVEL_KEYS,
+  connectorTokenClashes,
   type ConfigFindings,
   type ConnectorEntry,
   type JitsyncConfig,
@@ -92,6 +93,7 @@ export function parseConfig(text: string, options: ParseOptions): JitsyncConfig 
   findings.warnings.push(...rules.warnings);
   const context: ConnectorContext = { definitions: options.definitions, organizations: seeded, baseDir: options.baseDir, findings };
   const connectors = parseConnectors(input.connectors, context, problems);
+  if (server && connectors) problems.push(...connectorTokenClashes(server, connectors));
 
   // A placeholder that failed leaves '' behind; do not also complain about that empty value.
   const failedPaths = new Set(filled.problems.map((p) => p.path));

@@ -301,3 +301,15 @@ export function settingsFor(config: Pick<JitsyncConfig, 'provisioning' | 'connec
   if (!entry) throw new Error(`unknown connector: ${connectorId}`);
   return { ...config.provisioning, ...entry.provisioning };
 }
+
+/**
+ * A connector's own bearer token (a `scim` connector's `token`) must differ from the hook and
+ * admin tokens: whoever holds it (the IdP) must not be able to call the login hook or the admin API.
+ */
+export function connectorTokenClashes(server: Pick<ServerConfig, 'hookToken' | 'adminToken'>, connectors: readonly ConnectorEntry[]): Problem[] {
+  return connectors.flatMap((entry, index) =>
+    entry.token !== undefined && (entry.token === server.hookToken || entry.token === server.adminToken)
+      ? [{ path: `connectors[${index}].token`, message: 'must differ from server.hookToken and server.adminToken' }]
+      : [],
+  );
+}

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Account, CachedGroup, CachedUser, Invitation, Membership, Organization, SyncState } from '../../store/types.js';
 import { DEFAULT_SETTINGS, type ProvisioningSettings } from '../reconcile/settings.js';
-import { computeDrift, type ConnectorDriftData, type DriftInput } from './compute.js';
+import { computeDrift } from './assemble.js';
+import type { ConnectorDriftData, DriftInput } from './model.js';
 import type { DriftItem, DriftKind } from './types.js';
 
 const NOW = new Date('2025-06-01T12:00:00.000Z');
@@ -229,6 +230,34 @@ describe('computeDrift', () => {
     );
     expect(of('blocked', signUp.items).map((i) => i.user)).toEqual(['unknown']);
     expect(signUp.items.find((i) => i.kind === 'blocked')?.detail).toContain('sign-up is blocked');
+  });
+
+  it('blocked: an email another account holds, with linkByEmail off, is the login’s 409 email_conflict', () => {
+    const holder = account('ada', [sync('OrgA', 'admins'), def('OrgA')], { subject: 'other-subject' });
+    const users = [cached('00u-ada', ['admins', 'developers'], { email: 'ada@example.com' })];
+    const off = computeDrift(input({ users, groups: ALL_GROUPS, accounts: [holder], settings: { linkByEmail: false } }));
+    expect(off.items.filter((i) => i.user?.subject === '00u-ada').map((i) => [i.kind, i.user?.id, i.detail])).toEqual([
+      ['blocked', null, 'another account holds the email, and linkByEmail is off: login refused (409 email_conflict)'],
+    ]);
+    // With linkByEmail on, the same entry is the holder's next login.
+    const on = computeDrift(input({ users, groups: ALL_GROUPS, accounts: [holder], settings: { linkByEmail: true } }));
+    expect(of('pending_add', on.items).map((i) => `${i.user} ${i.organization}/${i.group} ${i.source}`)).toEqual([
+      '00u-ada OrgA/developers sync',
+      '00u-ada OrgB/Members default',
+      '00u-ada OrgB/developers sync',
+    ]);
+  });
+
+  it('blocked before disabled, in the login’s order: a disabled account outside the allowed groups is blocked', () => {
+    const report = computeDrift(
+      input({
+        users: [cached('off-out', ['admins']), cached('off-in', ['top/admins', 'admins'])],
+        groups: ALL_GROUPS,
+        accounts: [account('off-out', [], { disabled: true }), account('off-in', [], { disabled: true })],
+        settings: { allowedGroups: ['top'] },
+      }),
+    );
+    expect(report.items.filter((i) => i.user).map((i) => [i.kind, i.user?.subject])).toEqual([['blocked', 'off-out']]);
   });
 
   it('unmatched_idp_group: names the near miss (case, GitLab path, small edit)', () => {

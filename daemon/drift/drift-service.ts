@@ -1,6 +1,7 @@
 import type { Store } from '../../store/types.js';
 import { badRequest } from '../errors.js';
-import { assembleDrift, type DriftModel } from './compute.js';
+import { assembleDrift } from './assemble.js';
+import type { DriftModel } from './model.js';
 import type { DriftView } from './drift-view.js';
 import { renderCsv } from './render-csv.js';
 import { renderHtml } from './render-html.js';

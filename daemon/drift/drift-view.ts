@@ -1,5 +1,5 @@
 import type { Account, CachedUser, Invitation, Store, SyncState } from '../../store/types.js';
-import type { WriteListener } from '../../store/observe.js';
+import type { WriteListener } from '../../store/write-events.js';
 import type { ProvisioningSettings } from '../reconcile/settings.js';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import {
@@ -9,10 +9,10 @@ import {
   updateDriftModel,
   type ConnectorDriftData,
   type DriftModel,
-} from './compute.js';
+} from './model.js';
 
 export interface DriftViewDeps {
-  /** The store as it is, not observed: the view only reads. */
+  /** The store it reads (it is told of writes through `WriteListener`). */
   store: Store;
   connectorIds: readonly string[];
   settingsFor(connectorId: string): ProvisioningSettings;
@@ -30,9 +30,9 @@ export interface DriftViewDeps {
 }
 
 /**
- * The drift model kept between reports. Built in full from the store once (11–17 s per 100,000
- * users); afterwards a report costs only what was written since the previous one, which the
- * observed store reports (`WriteListener`): accounts, sync states, cache entries (an incremental
+ * The drift model kept between reports. Built in full from the store once (the costly part: it
+ * reads and plans every user); afterwards a report costs only what was written since the previous one, which the
+ * store's change feed reports (`WriteListener`): accounts, sync states, cache entries (an incremental
  * pre-warm run) and a connector's group list and state. A write to organizations or invitations,
  * a full pre-warm run's worth of cache entries, or a write by another process (the store's
  * `changeToken`) makes the next report rebuild. A report reflects every write that completed
@@ -129,7 +129,7 @@ export function createDriftView(deps: DriftViewDeps): DriftView {
 
   async function load() {
     // On SQLite every read completes at once: the accounts come page by page with logins let in
-    // between pages; each of the reads below is one block (the cache, ~1 s per 100,000 entries).
+    // between pages; each of the reads below is one block (the cache the longest).
     const accounts = await listAllAccounts();
     const [syncStates, organizations, invitations, connectors] = await Promise.all([
       store.listSyncStates(),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DriftPage } from './types.js';
-import { negotiate } from './http-route.js';
+import { negotiate } from '../http/routes/drift.js';
 import { csvField, renderCsv } from './render-csv.js';
 import { escapeHtml, renderHtml } from './render-html.js';
 import { fit, renderTable } from './render-table.js';

@@ -1,6 +1,6 @@
 import type { MembershipSource } from '../../store/types.js';
 
-/** The drift report's vocabulary (README: Drift report), shared by the computation, the loader and the renderers. */
+/** The drift report's vocabulary (docs/drift.md), shared by the computation, the loader and the renderers. */
 
 export const DRIFT_KINDS = [
   'pending_add',

@@ -2,24 +2,31 @@ import type { FastifyError } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
-import { AppError, storeErrorAnswer } from '../errors.js';
+import { AppError, answerFor } from '../errors.js';
 
-/** The API's error body (README: HTTP API): every error, the framework's included, answers in this shape. */
+/** The API's error body (docs/api.md): every error, the framework's included, answers in this shape. */
 export interface ErrorAnswer {
   status: number;
   error: { code: string; message: string; details?: unknown };
+  /** Headers that go with it (`Retry-After` for `store_busy`). */
+  headers?: Readonly<Record<string, string>>;
 }
 
 /** Largest accepted request body: larger ones get `413`. */
 export const BODY_LIMIT = 64 * 1024;
 
-/** Maps any error to the API's error body; unknown errors say nothing about internals. */
+/**
+ * Maps any error to the API's error body: the application's own, then the store's and the
+ * connectors' (one table: `answerFor`), then validation and the framework's; unknown errors say
+ * nothing about internals.
+ */
 export function errorAnswer(thrown: FastifyError): ErrorAnswer {
-  const error = storeErrorAnswer(thrown) ?? thrown;
+  const error = answerFor(thrown) ?? thrown;
   if (error instanceof AppError) {
     return {
       status: error.status,
       error: { code: error.code, message: error.message, ...(error.details !== undefined ? { details: error.details } : {}) },
+      ...(error.headers ? { headers: error.headers } : {}),
     };
   }
   if (hasZodFastifySchemaValidationErrors(error)) {

@@ -30,7 +30,7 @@ const ERRORS = {
   415: errorBody('Request body that is not application/json in UTF-8'),
   500: errorBody('Internal error (the message says nothing more; see the daemon log)'),
   503: errorBody(
-    '`store_busy` (with `Retry-After`), `store_unavailable`, or `shutting_down` (the daemon is stopping; retry on another replica)',
+    '`store_busy` (with `Retry-After`), `store_unavailable`, `idp_unavailable` (a connector could not answer), or `shutting_down` (the daemon is stopping; retry on another replica)',
   ),
 };
 

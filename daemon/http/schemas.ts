@@ -1,9 +1,10 @@
 import { z } from 'zod';
+import type { ConnectorErrorKind, ConnectorType } from '../../connectors/types.js';
 import { MEMBERSHIP_SOURCES } from '../../store/types.js';
 import { DRIFT_KINDS, type DriftKind } from '../drift/types.js';
 import { nameRule } from '../text-rules.js';
 
-/** Shapes of the HTTP API (README: HTTP API), shared by validation and the OpenAPI document. */
+/** Shapes of the HTTP API (docs/api.md), shared by validation and the OpenAPI document. */
 
 const name = nameRule;
 
@@ -12,6 +13,16 @@ export const organizationKey = z
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, ".", "_" or "-", at most 64');
 
 export const groupName = name;
+
+export const userId = z.string().min(1).max(64);
+
+/** A configured connector: the document lists them, since any other answers `400 unknown_connector`. */
+export const connectorId = (connectorIds: readonly string[]) =>
+  z
+    .string()
+    .min(1)
+    .max(64)
+    .meta(connectorIds.length > 0 ? { enum: [...connectorIds] } : {});
 
 /**
  * An email address as the API takes it: zod's rule, with RFC 5321's limits that the document's
@@ -61,7 +72,7 @@ export const userView = z.object({
   email: z.string(),
   name: z.string().nullable(),
   disabled: z.boolean(),
-  identities: z.array(z.object({ connector: z.string(), subject: z.string() })),
+  identities: z.array(z.object({ connector: z.string(), subject: z.string(), scimId: z.string().optional() })),
   memberships: z.array(membership),
   organizations: z.array(z.string()),
   syncState: z.array(syncState),
@@ -114,7 +125,7 @@ export const invitation = z.object({
 export const membershipParams = z.object({
   org: organizationKey,
   group: groupName,
-  userId: z.string().min(1).max(64),
+  userId,
 });
 
 const count = z.number().int().nonnegative();
@@ -167,4 +178,31 @@ export const driftPage = z.object({
       detail: z.string(),
     }),
   ),
+});
+
+/** Every kind and type, so that the enums below cannot miss one. */
+const CONNECTOR_ERROR_KINDS: Record<ConnectorErrorKind, true> = {
+  invalid_config: true,
+  auth_failed: true,
+  rate_limited: true,
+  bad_response: true,
+  unreachable: true,
+  timeout: true,
+  cursor_expired: true,
+};
+const CONNECTOR_TYPES: Record<ConnectorType, true> = { file: true, okta: true, entra: true, gitlab: true, ldap: true, scim: true };
+
+/** A connector's last success and last error (`GET /v1/connectors`, `/readyz`). */
+export const connectorStatus = z.object({
+  id: z.string(),
+  type: z.enum(Object.keys(CONNECTOR_TYPES) as [ConnectorType, ...ConnectorType[]]),
+  lastSuccessAt: z.string().nullable(),
+  lastError: z
+    .object({
+      kind: z.enum(Object.keys(CONNECTOR_ERROR_KINDS) as [ConnectorErrorKind, ...ConnectorErrorKind[]]),
+      message: z.string(),
+      at: z.string(),
+      source: z.enum(['login', 'prewarm']),
+    })
+    .nullable(),
 });

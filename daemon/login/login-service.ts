@@ -5,20 +5,22 @@ import {
   type Account,
   type Identity,
   type Membership,
+  type LoginSyncState,
   type Store,
   type SyncState,
 } from '../../store/types.js';
 import { AppError, badRequest, conflict } from '../errors.js';
-import { isAllowed } from '../reconcile/match.js';
-import { organizationsOf, planMemberships, type MembershipPlan } from '../reconcile/plan.js';
+import { decideLogin, type LoginDecision, type LoginDenial } from '../reconcile/decide-login.js';
+import { organizationsOf, type MembershipPlan } from '../reconcile/plan.js';
 import type { OrganizationsCache } from '../organizations-cache.js';
 import type { ProvisioningSettings } from '../reconcile/settings.js';
 import { usernameBase, usernameCandidates } from '../reconcile/username.js';
 import type { LoginInput } from './input.js';
 import type { LoginTimesBuffer } from './login-times.js';
-import { resolveGroups, type GroupsSource } from './resolve-groups.js';
+import { resolveGroups, type GroupsSource, type ResolveGroupsDeps } from './resolve-groups.js';
 
-export type DenyReason = 'signup_blocked' | 'not_in_allowed_groups' | 'idp_unavailable' | 'user_disabled';
+/** The refusals answered `403` with the reason (`email_conflict` is a `409` error instead). */
+export type DenyReason = Exclude<LoginDenial, 'email_conflict'> | 'idp_unavailable';
 
 export interface LoginAllowed {
   decision: 'allow';
@@ -52,13 +54,23 @@ export interface LoginServiceDeps {
   clock?: () => Date;
   random?: () => number;
   liveTimeoutMs?: number;
+  /** Told of each live look-up's outcome (the connector status). */
+  onLookup?: ResolveGroupsDeps['onLookup'];
 }
 
 export interface LoginService {
   login(input: LoginInput): Promise<LoginResult>;
 }
 
-/** The login hook (README: How a login is reconciled): I/O around the pure rules in `daemon/reconcile`. */
+/** What applying the decision to one version of the account does (the compare-and-swap's result). */
+type Step =
+  | { denied: LoginDenial }
+  | { denied: null; plan: MembershipPlan; nameUpdated: boolean; identityLinked: boolean };
+
+/**
+ * The login hook (docs/behaviour.md): the I/O around the pure decision
+ * (`decideLogin`): store reads, account creation, the compare-and-swap, the records.
+ */
 export function createLoginService(deps: LoginServiceDeps): LoginService {
   const clock = deps.clock ?? (() => new Date());
   const random = deps.random ?? Math.random;
@@ -73,6 +85,7 @@ export function createLoginService(deps: LoginServiceDeps): LoginService {
     }
     const settings = deps.settingsFor(connector.id);
     const now = clock();
+    const at = now.toISOString();
     const email = input.email.toLowerCase();
     const identity: Identity = { connector: connector.id, subject: input.subject };
 
@@ -82,88 +95,77 @@ export function createLoginService(deps: LoginServiceDeps): LoginService {
       settings,
       now,
       liveTimeoutMs: deps.liveTimeoutMs ?? 30_000,
+      onLookup: deps.onLookup,
     });
     if (!resolution.ok) return deny('idp_unavailable');
     const groups = resolution.groups;
 
-    if (!isAllowed(groups.names, settings.allowedGroups)) return deny('not_in_allowed_groups');
-
-    const found = await findAccount(identity, email, settings.linkByEmail);
-    if (found?.user.disabled) return deny('user_disabled');
-    if (!found && settings.signUp === 'blocked') return deny('signup_blocked');
-
-    const [organizations, invitations] = await Promise.all([
+    const [found, organizations, invitations] = await Promise.all([
+      findAccounts(identity, email),
       deps.organizations.get(),
       store.pendingInvitations(email),
     ]);
-    const planFor = (current: Account['memberships']) =>
-      planMemberships({ current, idpGroups: groups.names, organizations, invitations, settings });
+    const decide = (byIdentity: Account | null, byEmail: Account | null): LoginDecision =>
+      decideLogin({ byIdentity, byEmail, idpGroups: groups.names, organizations, invitations, settings });
+    // An account read again (a lost creation race, the compare-and-swap) is decided again.
+    const decideOn = (current: Account) =>
+      holdsIdentity(current, identity) ? decide(current, null) : decide(null, current);
 
-    let account = found;
-    let created = false;
-    let firstPlan: MembershipPlan | null = null;
-    if (!account) {
-      // The new account is written with its memberships in one step, so that a failure can never
-      // leave an account without them; the invitations and the audit entry follow idempotently.
-      firstPlan = planFor([]);
-      ({ account, created } = await createAccount(input, identity, email, settings.linkByEmail, now, firstPlan.memberships));
-    }
+    const decision = decide(found.byIdentity, found.byEmail);
+    if (decision.outcome === 'deny') return refuse(decision.reason, email);
 
     const desiredName = displayName(input);
-    const decide = (current: Account) => {
-      const plan = planFor(current.memberships);
+    const stepOf = (d: LoginDecision, current: Account) => {
+      if (d.outcome === 'deny') return { change: null, result: { denied: d.reason } as Step };
+      const { plan } = d;
       const nameUpdated = desiredName !== null && desiredName !== current.user.name;
-      const identityLinked = !current.user.identities.some((i) => sameIdentity(i, identity));
       const membershipsChanged = plan.added.length > 0 || plan.removed.length > 0;
       const change =
-        nameUpdated || identityLinked || membershipsChanged
+        nameUpdated || d.linkIdentity || membershipsChanged
           ? {
               ...(nameUpdated ? { name: desiredName } : {}),
-              ...(identityLinked ? { addIdentities: [identity] } : {}),
+              ...(d.linkIdentity ? { addIdentities: [identity] } : {}),
               ...(membershipsChanged ? { memberships: plan.memberships } : {}),
             }
           : null;
-      return { change, result: { plan, nameUpdated, identityLinked } };
+      return { change, result: { denied: null, plan, nameUpdated, identityLinked: d.linkIdentity } as Step };
     };
+
+    let account = decision.account;
+    let first: { change: null; result: Step } | ReturnType<typeof stepOf>;
+    let created = false;
+    if (account) {
+      first = stepOf(decision, account);
+    } else {
+      // The new account is written with its memberships in one step, so that a failure can never
+      // leave an account without them; the invitations and the audit entry follow idempotently.
+      ({ account, created } = await createAccount(input, identity, email, now, decision.plan.memberships));
+      // Created: it holds its plan already, which is what this login added. Lost the race: the
+      // winner's account is decided like any other.
+      first = created
+        ? { change: null, result: { denied: null, plan: decision.plan, nameUpdated: false, identityLinked: false } }
+        : stepOf(decideOn(account), account);
+    }
     // Most logins change nothing: decided on the account as just read, they need no write
     // transaction. A change goes through the store's compare-and-swap, which decides again.
-    // An account created just now holds its plan already; the plan is what this login added.
-    const unchanged =
-      created && firstPlan ? { change: null, result: { plan: firstPlan, nameUpdated: false, identityLinked: false } } : decide(account);
     const outcome =
-      unchanged.change === null
-        ? { account, result: unchanged.result, changed: false }
-        : await store.updateAccount(account.user.id, decide, now.toISOString());
-    const { plan, nameUpdated, identityLinked } = outcome.result;
-    if (plan.invitationsAccepted.length > 0) {
-      await store.acceptInvitations(plan.invitationsAccepted, account.user.id, now.toISOString());
-    }
+      first.change === null
+        ? { account, result: first.result, changed: false }
+        : await store.updateAccount(account.user.id, (current) => stepOf(decideOn(current), current), at);
+    const step = outcome.result;
+    if (step.denied) return refuse(step.denied, email);
+    const { plan, nameUpdated, identityLinked } = step;
+    const userId = account.user.id;
 
-    const previous = await store.getSyncState(account.user.id, connector.id);
-    const at = now.toISOString();
-    const state: SyncState = {
-      userId: account.user.id,
-      connector: connector.id,
-      subject: input.subject,
-      appliedGroups: groups.names,
-      lastLoginAt: at,
-      lastReconciledAt: at,
-      lastSeenByPrewarmAt: previous?.lastSeenByPrewarmAt ?? null,
-      pendingAdd: [],
-      pendingRemove: [],
-      status: groups.source === 'stale-cache' ? 'stale' : 'fresh',
-      lastError: groups.liveError,
-    };
-    // A state that differs from the stored one only in its times is not written now: the times
-    // are batched (login-times.ts), so a login that changes nothing makes no write of its own.
-    if (previous && sameButTimes(previous, state)) deps.loginTimes.note({ userId: state.userId, connector: state.connector, at });
-    else await store.putSyncState(state);
+    const previous = await store.getSyncState(userId, connector.id);
+    if (!previous && !created && !identityLinked) await repairUnfinishedFirstLogin(account, connector.id, at);
+    if (plan.invitationsAccepted.length > 0) await store.acceptInvitations(plan.invitationsAccepted, userId, at);
     if (outcome.changed || created || plan.invitationsAccepted.length > 0) {
       await store.appendAudit({
-        at: now.toISOString(),
+        at,
         actor: `login:${connector.id}`,
         action: created ? 'account.created' : 'account.reconciled',
-        userId: account.user.id,
+        userId,
         details: {
           added: plan.added,
           removed: plan.removed,
@@ -174,6 +176,23 @@ export function createLoginService(deps: LoginServiceDeps): LoginService {
         },
       });
     }
+
+    // Written last: a sync state marks the identity's first login as finished (see
+    // `repairUnfinishedFirstLogin`).
+    const state: LoginSyncState = {
+      userId,
+      connector: connector.id,
+      subject: input.subject,
+      appliedGroups: groups.names,
+      lastLoginAt: at,
+      lastReconciledAt: at,
+      status: groups.source === 'stale-cache' ? 'stale' : 'fresh',
+      lastError: groups.liveError,
+    };
+    // A state that differs from the stored one only in its times is not written now: the times
+    // are batched (login-times.ts), so a login that changes nothing makes no write of its own.
+    if (previous && sameButTimes(previous, state)) deps.loginTimes.note({ userId, connector: connector.id, at });
+    else await store.recordLogin(state); // the login's fields only: pre-warm's written meanwhile stay
 
     const user = outcome.account.user;
     return {
@@ -197,15 +216,29 @@ export function createLoginService(deps: LoginServiceDeps): LoginService {
     };
   }
 
-  /** Step 4 of the README's login rules: by linked identity, else by email (linking it, unless `linkByEmail` is off). */
-  async function findAccount(identity: Identity, email: string, linkByEmail: boolean): Promise<Account | null> {
+  /** The accounts the decision looks up: by linked identity, else by email. */
+  async function findAccounts(identity: Identity, email: string): Promise<{ byIdentity: Account | null; byEmail: Account | null }> {
     const byIdentity = await store.findAccountByIdentity(identity);
-    if (byIdentity) return byIdentity;
-    const byEmail = await store.findAccountByEmail(email);
-    if (byEmail && !linkByEmail) {
-      throw conflict('email_conflict', `the email ${email} belongs to another account and linkByEmail is off`);
-    }
-    return byEmail;
+    if (byIdentity) return { byIdentity, byEmail: null };
+    return { byIdentity: null, byEmail: await store.findAccountByEmail(email) };
+  }
+
+  /**
+   * An identity linked earlier whose sync state is missing: the login that linked it failed
+   * after its account write (issue: a full disk). Invitations repair themselves (they stay
+   * pending and this login accepts them); the `account.created` entry is written here unless
+   * the audit has one, so a retry never writes it twice.
+   */
+  async function repairUnfinishedFirstLogin(account: Account, connectorId: string, at: string): Promise<void> {
+    const entries = await store.listAudit({ userId: account.user.id });
+    if (entries.some((entry) => entry.action === 'account.created')) return;
+    await store.appendAudit({
+      at,
+      actor: `login:${connectorId}`,
+      action: 'account.created',
+      userId: account.user.id,
+      details: { memberships: account.memberships, repaired: true },
+    });
   }
 
   /**
@@ -216,7 +249,6 @@ export function createLoginService(deps: LoginServiceDeps): LoginService {
     input: LoginInput,
     identity: Identity,
     email: string,
-    linkByEmail: boolean,
     now: Date,
     memberships: Membership[],
   ): Promise<{ account: Account; created: boolean }> {
@@ -232,8 +264,9 @@ export function createLoginService(deps: LoginServiceDeps): LoginService {
       } catch (error) {
         if (!(error instanceof AlreadyExistsError)) throw error;
         if (error.key === 'username') continue;
-        const winner = await findAccount(identity, email, linkByEmail);
-        if (winner) return { account: winner, created: false };
+        const winner = await findAccounts(identity, email);
+        const account = winner.byIdentity ?? winner.byEmail;
+        if (account) return { account, created: false };
         throw error;
       }
     }
@@ -241,6 +274,14 @@ export function createLoginService(deps: LoginServiceDeps): LoginService {
   }
 
   return { login };
+}
+
+/** A refusal as the login answers it: `email_conflict` is an error (`409`), the rest are `403` denials. */
+function refuse(reason: LoginDenial, email: string): LoginDenied {
+  if (reason === 'email_conflict') {
+    throw conflict('email_conflict', `the email ${email} belongs to another account and linkByEmail is off`);
+  }
+  return deny(reason);
 }
 
 function deny(reason: DenyReason): LoginDenied {
@@ -253,19 +294,20 @@ function displayName(input: LoginInput): string | null {
   return input.givenName ?? input.familyName ?? null;
 }
 
-/** True when `next` would change nothing of `stored` but its login times. */
-function sameButTimes(stored: SyncState, next: SyncState): boolean {
+/**
+ * True when `next` would change nothing of `stored` but its login times. (Pre-warm's stored
+ * pending changes are not the login's to clear: the user view derives them when read.)
+ */
+function sameButTimes(stored: SyncState, next: LoginSyncState): boolean {
   return (
     stored.subject === next.subject &&
     stored.status === next.status &&
     stored.lastError === next.lastError &&
-    stored.pendingAdd.length === 0 &&
-    stored.pendingRemove.length === 0 &&
     stored.appliedGroups.length === next.appliedGroups.length &&
     stored.appliedGroups.every((group, i) => group === next.appliedGroups[i])
   );
 }
 
-function sameIdentity(a: Identity, b: Identity): boolean {
-  return a.connector === b.connector && a.subject === b.subject;
+function holdsIdentity(account: Account, identity: Identity): boolean {
+  return account.user.identities.some((i) => i.connector === identity.connector && i.subject === identity.subject);
 }

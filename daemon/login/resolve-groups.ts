@@ -1,5 +1,8 @@
+import { toConnectorError } from '../../connectors/errors.js';
 import type { Connector } from '../../connectors/types.js';
-import type { CachedUser, Store } from '../../store/types.js';
+import { StoreError, type CachedUser, type Store } from '../../store/types.js';
+import { connectorFailed, connectorSucceeded, type ConnectorOutcomeSink } from '../connector-status.js';
+import { confirmedAt } from '../reconcile/freshness.js';
 import type { ProvisioningSettings } from '../reconcile/settings.js';
 import type { LoginInput } from './input.js';
 import { tokenSignalsOverage } from './overage.js';
@@ -27,10 +30,12 @@ export interface ResolveGroupsDeps {
   now: Date;
   /** Upper bound for the whole live look-up, retries included. */
   liveTimeoutMs: number;
+  /** Told of each live look-up's outcome (the connector status: `GET /v1/connectors`). */
+  onLookup?: ConnectorOutcomeSink;
 }
 
 /**
- * Step 2 of the README's login rules: token groups when given and complete; else a fresh cache entry; else a live
+ * Step 2 of the login rules (docs/behaviour.md): token groups when given and complete; else a fresh cache entry; else a live
  * look-up (stored back into the cache); and when that fails, the cache whatever its age
  * (`use-cache`) or a denial (`deny`). A failure is never read as "no groups".
  */
@@ -50,6 +55,12 @@ export async function resolveGroups(input: LoginInput, deps: ResolveGroupsDeps):
   if (cached && !cached.absentSince && ageMs(cached, deps.now) < deps.settings.staleAfterMs) {
     return { ok: true, groups: fromCache(cached, 'cache') };
   }
+  // A pushed (SCIM) connector's cache is the whole answer, whatever its age: a subject never
+  // pushed, or deprovisioned, has no groups.
+  if (deps.connector.pushed) {
+    const present = cached && !cached.absentSince ? cached : null;
+    return { ok: true, groups: present ? fromCache(present, 'cache') : { source: 'cache', fetchedAt: now, names: [], nestedGroups: [], liveError: null } };
+  }
 
   let live: Awaited<ReturnType<Connector['lookupUser']>>;
   try {
@@ -58,12 +69,18 @@ export async function resolveGroups(input: LoginInput, deps: ResolveGroupsDeps):
       { signal: AbortSignal.timeout(deps.liveTimeoutMs) },
     );
   } catch (error) {
-    const liveError = error instanceof Error ? error.message : String(error);
+    // A connector reads no store, but should one of the store's errors come through here, it is a
+    // store failure (503), never an IdP outage.
+    if (error instanceof StoreError) throw error;
+    const failure = toConnectorError(error, { connector: deps.connector.id, what: 'live look-up' });
+    deps.onLookup?.(connectorFailed(deps.connector.id, 'login', failure, deps.now));
+    const liveError = failure.message;
     if (cached && deps.settings.onIdpUnavailable === 'use-cache') {
       return { ok: true, groups: { ...fromCache(cached, 'stale-cache'), liveError } };
     }
     return { ok: false, reason: 'idp_unavailable', liveError };
   }
+  deps.onLookup?.(connectorSucceeded(deps.connector.id, 'login', deps.now));
   // An IdP that does not know the subject has no groups for it: that is an answer, not a fault.
   const fresh: CachedUser = {
     connector: deps.connector.id,
@@ -81,12 +98,10 @@ export async function resolveGroups(input: LoginInput, deps: ResolveGroupsDeps):
   return { ok: true, groups: fromCache(fresh, 'live') };
 }
 
-/**
- * A complete pre-warm run confirms every cache entry as of its start, even one it did not
- * rewrite (an incremental run writes only what changed).
- */
+/** The entry as of its confirmation (`confirmedAt`: a complete run confirms every entry). */
 function withConfirmation(entry: CachedUser, lastCompleteRunAt: string | null): CachedUser {
-  return lastCompleteRunAt && lastCompleteRunAt > entry.fetchedAt ? { ...entry, fetchedAt: lastCompleteRunAt } : entry;
+  const fetchedAt = confirmedAt(entry.fetchedAt, lastCompleteRunAt);
+  return fetchedAt === entry.fetchedAt ? entry : { ...entry, fetchedAt };
 }
 
 function fromCache(entry: CachedUser, source: GroupsSource): ResolvedGroups {

@@ -1,11 +1,11 @@
 import type { Account, Invitation, Organization, SyncState } from '../../store/types.js';
-import { planMemberships } from '../reconcile/plan.js';
+import { pendingChanges } from '../reconcile/decide-login.js';
 import type { ProvisioningSettings } from '../reconcile/settings.js';
 
 /**
- * What the next login of this user will change, from the freshly cached IdP groups: the same
- * planning function the login runs, so the sync state (and the drift report built from it)
- * cannot disagree with the login. Pure.
+ * The sync state after pre-warm saw the user: what the next login will change, by the login's own
+ * decision (`decideLogin`) over the freshly cached groups. Pure. The user view derives the same
+ * changes again when read; these stored copies are only as current as the last run.
  */
 export function pendingSyncState(input: {
   state: SyncState;
@@ -17,11 +17,12 @@ export function pendingSyncState(input: {
   settings: ProvisioningSettings;
   now: string;
 }): SyncState {
-  const { state, account, idpGroups, now } = input;
+  const { state, idpGroups, now } = input;
   // JIT never deprovisions: a user gone from the IdP is reported, and nothing is pending.
   if (idpGroups === null) return { ...state, pendingAdd: [], pendingRemove: [], status: 'absent' };
-  const plan = planMemberships({
-    current: account.memberships,
+  const pending = pendingChanges({
+    account: input.account,
+    identity: { connector: state.connector, subject: state.subject },
     idpGroups,
     organizations: input.organizations,
     invitations: input.invitations,
@@ -29,8 +30,8 @@ export function pendingSyncState(input: {
   });
   return {
     ...state,
-    pendingAdd: plan.added,
-    pendingRemove: plan.removed,
+    pendingAdd: pending.added,
+    pendingRemove: pending.removed,
     status: 'fresh',
     lastError: null,
     lastSeenByPrewarmAt: now,

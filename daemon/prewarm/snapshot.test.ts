@@ -21,6 +21,8 @@ function cached(subject: string, groups: string[], overrides: Partial<CachedUser
 }
 
 const user = (subject: string) => ({ subject, email: `${subject}@example.com`, name: subject });
+/** A member as a listing that knows nesting reports it. */
+const member = (subject: string, nested: boolean) => ({ ...user(subject), nested });
 
 function snapshotOf(members: Record<string, string[]>, alsoListed: string[] = []): Snapshot {
   const snapshot = new Snapshot();
@@ -109,6 +111,30 @@ describe('a full snapshot against the cache', () => {
     const changes = diffFullSnapshot(previous, snapshotOf({ devs: ['ada'], eng: ['ada'] }), { connector: 'okta', now: T1, usersListed: true });
     expect(changes.writes[0]).toMatchObject({ nestedGroups: ['eng'], origin: 'prewarm' });
   });
+
+  it('records nesting where the listing says it, and keeps what a live look-up said elsewhere', () => {
+    const previous = [
+      cached('ada', ['devs', 'eng', 'ops'], { nestedGroups: ['devs', 'ops'], origin: 'live' }),
+      cached('bob', ['eng'], { nestedGroups: [] }),
+    ];
+    const snapshot = new Snapshot();
+    // eng's listing knows nesting: bob only through a nested group, ada named directly.
+    snapshot.addMembers({ id: 'eng', name: 'eng' }, [member('ada', false), member('bob', true)]);
+    snapshot.addMembers({ id: 'devs', name: 'devs' }, [member('ada', false)]);
+    // ops's listing does not say: the live look-up's word stands.
+    snapshot.addMembers({ id: 'ops', name: 'ops' }, [user('ada')]);
+    const changes = diffFullSnapshot(previous, snapshot, { connector: 'ldap', now: T1, usersListed: true });
+    expect(Object.fromEntries(changes.writes.map((u) => [u.subject, u.nestedGroups]))).toEqual({ ada: ['ops'], bob: ['eng'] });
+  });
+
+  it('counts a name as held directly when any group of that name holds the user directly', () => {
+    for (const order of [[true, false], [false, true]]) {
+      const snapshot = new Snapshot();
+      order.forEach((nested, i) => snapshot.addMembers({ id: `eng-${i}`, name: 'eng' }, [member('ada', nested)]));
+      const changes = diffFullSnapshot([], snapshot, { connector: 'ldap', now: T1, usersListed: false });
+      expect(changes.writes[0]).toMatchObject({ groups: ['eng'], nestedGroups: [] });
+    }
+  });
 });
 
 describe('incremental changes applied to the cache', () => {
@@ -149,6 +175,37 @@ describe('incremental changes applied to the cache', () => {
       { connector: 'okta', now: T1 },
     );
     expect(changes.writes).toEqual([expect.objectContaining({ subject: 'returning', groups: ['ops'], absentSince: null })]);
+  });
+
+  it('sets and clears nesting of a re-listed group as its listing says, writing holders whose nesting changed', () => {
+    const before = [
+      cached('ada', ['devs'], { nestedGroups: ['devs'] }),
+      cached('grace', ['devs']),
+      cached('alan', ['devs'], { nestedGroups: ['devs'] }),
+      cached('lin', ['ops']),
+    ];
+    const changes = applyGroupChanges(
+      before,
+      [{ group: { id: 'devs', name: 'devs' }, oldName: 'devs', members: [member('ada', false), member('grace', true), user('alan'), member('lin', true)] }],
+      [],
+      { connector: 'ldap', now: T1 },
+    );
+    // alan's listing said nothing: unchanged, not written.
+    expect(Object.fromEntries(changes.writes.map((u) => [u.subject, [u.groups, u.nestedGroups]]))).toEqual({
+      ada: [['devs'], []],
+      grace: [['devs'], ['devs']],
+      lin: [['devs', 'ops'], ['devs']],
+    });
+  });
+
+  it('keeps a renamed group nested for members its listing says nothing of', () => {
+    const changes = applyGroupChanges(
+      [cached('ada', ['devs'], { nestedGroups: ['devs'] })],
+      [{ group: { id: 'devs', name: 'engineering' }, oldName: 'devs', members: [user('ada')] }],
+      [],
+      { connector: 'okta', now: T1 },
+    );
+    expect(changes.writes).toEqual([expect.objectContaining({ groups: ['engineering'], nestedGroups: ['engineering'] })]);
   });
 
   it('removes a deleted group from everyone and adds new users it sees', () => {

@@ -1,30 +1,40 @@
-import type { IdpGroup, IdpUser, MemberChanges } from '../../connectors/types.js';
+import type { IdpGroup, IdpMember, IdpUser, MemberChanges } from '../../connectors/types.js';
 import type { CachedUser } from '../../store/types.js';
 
 /**
  * The pure half of pre-warm: what a run learned from the IdP, compared with the cache it
- * replaces. Nothing here does I/O; `prewarm-service.ts` feeds it and writes its results.
+ * replaces. Nothing here does I/O; `full-run.ts` and `incremental-run.ts` feed it, and
+ * `collect-and-apply.ts` writes its results.
  */
 
 export interface SnapshotUser {
   subject: string;
   email: string | null;
   name: string | null;
-  /** Distinct names; an array, not a Set: 100,000 users hold ~15 names each, and a Set costs ~3× the memory. */
+  /** Distinct names; an array, not a Set: 100,000 users hold ~15 names each, and a Set costs several times the memory. */
   groups: string[];
+  /** The names in `groups` the listing said are held only through nesting; left out while there are none. */
+  nested?: string[];
 }
 
 /** Users by subject, as a walk over groups (and, when the IdP lists them, all users) saw them. */
 export class Snapshot {
   readonly users = new Map<string, SnapshotUser>();
+  /** Group names whose listing said, member by member, who holds them only through nesting. */
+  readonly nestingKnown = new Set<string>();
   memberships = 0;
 
-  addMembers(group: IdpGroup, members: readonly IdpUser[]): void {
+  addMembers(group: IdpGroup, members: readonly IdpMember[]): void {
     for (const member of members) {
       const user = this.user(member);
+      if (member.nested !== undefined) this.nestingKnown.add(group.name);
       if (!user.groups.includes(group.name)) {
         user.groups.push(group.name);
         this.memberships++;
+        if (member.nested) (user.nested ??= []).push(group.name);
+      } else if (member.nested === false && user.nested) {
+        // Two groups share the name and one holds the user directly: the name is held directly.
+        user.nested = user.nested.filter((name) => name !== group.name);
       }
     }
   }
@@ -59,6 +69,7 @@ export interface CacheChanges {
  * A complete snapshot against the previous cache. Every user in the snapshot is written fresh.
  * A cached user the snapshot lacks is marked absent when the IdP listed all its users
  * (`usersListed`); otherwise the walk over groups only shows that the user is in no group.
+ * Nesting comes from the listing where it said (`Snapshot.nestingKnown`), else from the cache.
  */
 export function diffFullSnapshot(
   previous: readonly CachedUser[],
@@ -86,8 +97,7 @@ export function diffFullSnapshot(
       email: user.email ?? old?.email ?? null,
       name: user.name ?? old?.name ?? null,
       groups,
-      // Group walks do not say which memberships came through nesting: keep what a live look-up said.
-      nestedGroups: (old?.nestedGroups ?? []).filter((name) => held.has(name)),
+      nestedGroups: nestedAfterWalk(user, old, held, snapshot.nestingKnown),
       fetchedAt: now,
       origin: 'prewarm',
       absentSince: null,
@@ -111,12 +121,14 @@ export function diffFullSnapshot(
 /**
  * An incremental feed's answer applied to the cache: each changed group's full member list
  * replaces what the cache said of it (under its old name too, when it was renamed), and deleted
- * groups leave every user. Only users whose groups changed are written. Work is proportional to
- * the memberships of the groups involved, after one pass over the cache to index them.
+ * groups leave every user. A member's `nested` flag, where the listing gives one, sets or clears
+ * the group in `nestedGroups`; without it the cache keeps what it said. Only users whose groups
+ * changed are written. Work is proportional to the memberships of the groups involved, after one
+ * pass over the cache to index them.
  */
 export function applyGroupChanges(
   previous: readonly CachedUser[],
-  changed: ReadonlyArray<{ group: IdpGroup; oldName: string | null; members: readonly IdpUser[] }>,
+  changed: ReadonlyArray<{ group: IdpGroup; oldName: string | null; members: readonly IdpMember[] }>,
   deletedNames: readonly string[],
   options: { connector: string; now: string },
 ): CacheChanges {
@@ -169,14 +181,23 @@ export function applyGroupChanges(
   };
 
   for (const { group, oldName, members } of changed) {
-    // A renamed group: its old name leaves everyone, members included, who get the new name.
-    if (oldName !== null && oldName !== group.name) leave(oldName, new Set());
+    // A renamed group: its old name leaves everyone, members included, who get the new name
+    // (nested under it as they were under the old one, unless the listing says otherwise).
+    const nestedBefore = new Set<string>();
+    if (oldName !== null && oldName !== group.name) {
+      for (const subject of holdersOf(oldName)) {
+        if ((touched.get(subject) ?? bySubject.get(subject))?.nestedGroups.includes(oldName)) nestedBefore.add(subject);
+      }
+      leave(oldName, new Set());
+    }
     leave(group.name, new Set(members.map((m) => m.subject)));
     const current = holdersOf(group.name);
     for (const member of members) {
       const existing = touched.get(member.subject) ?? bySubject.get(member.subject);
+      const nested = member.nested ?? (nestedBefore.has(member.subject) ? true : undefined);
+      const nestingChanged = nested !== undefined && existing?.nestedGroups.includes(group.name) !== nested;
       // Listed as a member: the IdP has this user, absent or not before.
-      if (existing && existing.groups.includes(group.name) && !existing.absentSince) continue;
+      if (existing && existing.groups.includes(group.name) && !existing.absentSince && !nestingChanged) continue;
       const user = edit(member.subject, () => ({
         connector: options.connector,
         subject: member.subject,
@@ -189,6 +210,8 @@ export function applyGroupChanges(
         absentSince: null,
       }));
       if (!user.groups.includes(group.name)) user.groups = [...user.groups, group.name].sort();
+      if (nested === true && !user.nestedGroups.includes(group.name)) user.nestedGroups = [...user.nestedGroups, group.name].sort();
+      if (nested === false) user.nestedGroups = user.nestedGroups.filter((name) => name !== group.name);
       user.absentSince = null;
       current.add(member.subject);
     }
@@ -253,7 +276,7 @@ export interface Guard {
 }
 
 /**
- * The removal guard (README: Pre-warm): a run that would mark more than `limit` of the connector's users
+ * The removal guard (docs/prewarm.md): a run that would mark more than `limit` of the connector's users
  * absent, or strip more than `limit` of their group memberships, stops for an admin to confirm.
  * An empty cache has nothing to lose and is never guarded.
  */
@@ -275,6 +298,18 @@ export function removalGuard(changes: CacheChanges, limit: number): Guard | null
     };
   }
   return null;
+}
+
+/** What the walk said of nesting; for groups whose listing did not say, what the cache (a live look-up) said. */
+function nestedAfterWalk(
+  user: SnapshotUser,
+  old: CachedUser | undefined,
+  held: ReadonlySet<string>,
+  known: ReadonlySet<string>,
+): string[] {
+  const kept = (old?.nestedGroups ?? []).filter((name) => held.has(name) && !known.has(name));
+  if (!user.nested?.length) return kept;
+  return [...new Set([...user.nested, ...kept])].sort();
 }
 
 function countRemoved(before: readonly string[], after: ReadonlySet<string>): number {

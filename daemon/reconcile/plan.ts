@@ -33,7 +33,7 @@ export interface MembershipPlan {
 }
 
 /**
- * The membership rules of a login (README: How a login is reconciled, steps 5–7), as one pure function. Drift reports run
+ * The membership rules of a login (docs/behaviour.md, steps 5–7), as one pure function. Drift reports run
  * the same function over the directory cache, so a report and the next login cannot disagree.
  *
  * The difference is computed once, by (organization, group): a membership that stays keeps its

@@ -6,7 +6,7 @@ import {
   membershipKey,
   type Account,
   type AccountChange,
-  type AccountUpdater,
+  type AccountStore,
   type Identity,
   type Membership,
   type NewUser,
@@ -25,20 +25,6 @@ const MAX_ATTEMPTS = 10;
  */
 const STALE_CLAIM_MS = 60_000;
 
-export interface AccountStore {
-  getAccount(userId: string): Promise<Account | null>;
-  findAccountByIdentity(identity: Identity): Promise<Account | null>;
-  findAccountByEmail(email: string): Promise<Account | null>;
-  createAccount(user: NewUser, memberships: Membership[], now: string): Promise<Account>;
-  updateAccount<T>(
-    userId: string,
-    updater: AccountUpdater<T>,
-    now: string,
-  ): Promise<{ account: Account; result: T; changed: boolean }>;
-  listGroupMembers(organization: string, group: string): Promise<string[]>;
-  countUsers(): Promise<number>;
-  listAccounts(page: { afterId: string | null; limit: number }): Promise<Account[]>;
-}
 
 function describeIdentity(identity: Identity): string {
   return `${identity.connector}:${identity.subject}`;

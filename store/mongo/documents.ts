@@ -1,30 +1,37 @@
+import { z } from 'zod';
 import {
-  MEMBERSHIP_SOURCES,
-  StoreError,
-  type Account,
-  type AuditEntry,
-  type CacheOrigin,
-  type CachedGroup,
-  type ConnectorState,
-  type CachedUser,
-  type Identity,
-  type Invitation,
-  type InvitationState,
-  type Lease,
-  type Membership,
-  type MembershipSource,
-  type Organization,
-  type PrewarmFigures,
-  type PrewarmRun,
-  type PrewarmRunDetails,
-  type PrewarmRunState,
-  type SyncState,
-  type SyncStatus,
+  accountSchema,
+  auditEntrySchema,
+  cachedGroupSchema,
+  cachedUserSchema,
+  connectorStateSchema,
+  invitationSchema,
+  leaseSchema,
+  organizationSchema,
+  prewarmRunSchema,
+  readStored,
+  syncStateSchema,
+} from '../schemas.js';
+import type {
+  Account,
+  AuditEntry,
+  CachedGroup,
+  CachedUser,
+  ConnectorState,
+  Identity,
+  Invitation,
+  InvitationState,
+  Lease,
+  Membership,
+  Organization,
+  PrewarmRun,
+  SyncState,
 } from '../types.js';
 
 /**
  * The stored document shapes and their decoders. What the database hands back is `unknown`
- * until a decoder here has checked every field; a malformed document is a `StoreError`.
+ * until the shared schema of its shape (store/schemas.ts) has read it; a malformed document is a
+ * `StoreError` naming the collection, the document and the field.
  */
 
 export interface AccountDoc {
@@ -115,278 +122,69 @@ export function identityKey(identity: Identity): string {
   return tupleKey(identity.connector, identity.subject);
 }
 
-// ---- field readers -------------------------------------------------------------------------
+// ---- decoders: a document mapped to its stored shape, then read by that shape's schema --------
 
 type Fields = Record<string, unknown>;
 
-function record(value: unknown, what: string): Fields {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new StoreError(`malformed ${what} document: not an object`);
-  }
-  // A plain object with string keys: checked just above.
-  return Object.fromEntries(Object.entries(value));
+function fieldsOf(value: unknown): Fields {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Fields) : {};
 }
 
-function str(doc: Fields, key: string, what: string): string {
-  const value = doc[key];
-  if (typeof value !== 'string') throw new StoreError(`malformed ${what} document: ${key} is not a string`);
-  return value;
+/** How a document is named in errors: its kind, `_id` and collection. */
+function named(kind: string, collection: string, doc: Fields): string {
+  return `${kind} document ${JSON.stringify(doc._id ?? null)} in ${collection}`;
 }
 
-function optStr(doc: Fields, key: string, what: string): string | null {
-  const value = doc[key];
-  if (value === null || value === undefined) return null;
-  if (typeof value !== 'string') throw new StoreError(`malformed ${what} document: ${key} is not a string`);
-  return value;
+/** Read with `schema`, the document's `_id` given the domain's name for it (`id`, `key`, `name`). */
+function read<T>(schema: z.ZodType<T>, raw: unknown, kind: string, collection: string, idAs?: string): T {
+  const doc = fieldsOf(raw);
+  const { _id, ...fields } = doc;
+  return readStored(schema, idAs === undefined ? fields : { ...fields, [idAs]: _id }, named(kind, collection, doc));
 }
 
-function num(doc: Fields, key: string, what: string): number {
-  const value = doc[key];
-  if (typeof value !== 'number' || !Number.isFinite(value)) {
-    throw new StoreError(`malformed ${what} document: ${key} is not a number`);
-  }
-  return value;
-}
-
-function bool(doc: Fields, key: string, what: string): boolean {
-  const value = doc[key];
-  if (typeof value !== 'boolean') throw new StoreError(`malformed ${what} document: ${key} is not a boolean`);
-  return value;
-}
-
-function strings(doc: Fields, key: string, what: string): string[] {
-  const value = doc[key];
-  if (!Array.isArray(value)) throw new StoreError(`malformed ${what} document: ${key} is not a list`);
-  return value.map((item) => {
-    if (typeof item !== 'string') throw new StoreError(`malformed ${what} document: ${key} holds a non-string`);
-    return item;
-  });
-}
-
-function list(doc: Fields, key: string, what: string): unknown[] {
-  const value = doc[key];
-  if (!Array.isArray(value)) throw new StoreError(`malformed ${what} document: ${key} is not a list`);
-  return value;
-}
-
-function oneOf<T extends string>(doc: Fields, key: string, allowed: readonly T[], what: string): T {
-  const value = doc[key];
-  const found = allowed.find((candidate) => candidate === value);
-  if (found === undefined) throw new StoreError(`malformed ${what} document: ${key} is not one of ${allowed.join(', ')}`);
-  return found;
-}
-
-const CACHE_ORIGINS: readonly CacheOrigin[] = ['prewarm', 'live'];
-const SYNC_STATUSES: readonly SyncStatus[] = ['fresh', 'stale', 'error', 'absent'];
-const INVITATION_STATES: readonly InvitationState[] = ['pending', 'accepted'];
-const RUN_STATES: readonly PrewarmRunState[] = ['running', 'succeeded', 'failed', 'guarded'];
-const RUN_MODES: readonly PrewarmRun['mode'][] = ['full', 'incremental'];
-const SOURCES: readonly MembershipSource[] = MEMBERSHIP_SOURCES;
-
-function parseIdentity(value: unknown, what: string): Identity {
-  const doc = record(value, what);
-  return { connector: str(doc, 'connector', what), subject: str(doc, 'subject', what) };
-}
-
-function parseMembership(value: unknown, what: string): Membership {
-  const doc = record(value, what);
-  return {
-    organization: str(doc, 'organization', what),
-    group: str(doc, 'group', what),
-    source: oneOf(doc, 'source', SOURCES, what),
-  };
-}
-
-// ---- decoders ------------------------------------------------------------------------------
-
-export function parseAccount(value: unknown): Account {
-  const what = 'account';
-  const doc = record(value, what);
-  return {
+export function parseAccount(raw: unknown): Account {
+  const doc = fieldsOf(raw);
+  const shaped = {
     user: {
-      id: str(doc, '_id', what),
-      username: str(doc, 'username', what),
-      email: str(doc, 'email', what),
-      name: optStr(doc, 'name', what),
-      disabled: bool(doc, 'disabled', what),
-      identities: list(doc, 'identities', what).map((item) => parseIdentity(item, what)),
-      createdAt: str(doc, 'createdAt', what),
-      updatedAt: str(doc, 'updatedAt', what),
+      id: doc._id,
+      username: doc.username,
+      email: doc.email,
+      name: doc.name,
+      disabled: doc.disabled,
+      identities: doc.identities,
+      createdAt: doc.createdAt,
+      updatedAt: doc.updatedAt,
     },
-    memberships: list(doc, 'memberships', what).map((item) => parseMembership(item, what)),
-    version: num(doc, 'version', what),
+    memberships: doc.memberships,
+    version: doc.version,
   };
+  return readStored(accountSchema, shaped, named('account', 'accounts', doc));
 }
 
-export function parseIdentityClaim(value: unknown): { userId: string; claimedAt: Date } {
-  const doc = record(value, 'identity claim');
-  const claimedAt = doc.claimedAt;
-  if (!(claimedAt instanceof Date)) throw new StoreError('malformed identity claim document: claimedAt is not a date');
-  return { userId: str(doc, 'userId', 'identity claim'), claimedAt };
+const identityClaimSchema = z.object({ userId: z.string(), claimedAt: z.date() });
+
+export function parseIdentityClaim(raw: unknown): { userId: string; claimedAt: Date } {
+  return read(identityClaimSchema, raw, 'identity claim', 'identities');
 }
 
-export function parseOrganization(value: unknown): Organization & { rev: number } {
-  const what = 'organization';
-  const doc = record(value, what);
-  return {
-    key: str(doc, '_id', what),
-    defaultGroup: str(doc, 'defaultGroup', what),
-    groups: strings(doc, 'groups', what),
-    rev: num(doc, 'rev', what),
-  };
+const organizationDocSchema = organizationSchema.extend({ rev: z.number() });
+
+export function parseOrganization(raw: unknown): Organization & { rev: number } {
+  return read(organizationDocSchema, raw, 'organization', 'organizations', 'key');
 }
 
-export function parseInvitation(value: unknown): Invitation {
-  const what = 'invitation';
-  const doc = record(value, what);
-  return {
-    id: str(doc, '_id', what),
-    organization: str(doc, 'organization', what),
-    email: str(doc, 'email', what),
-    group: optStr(doc, 'group', what),
-    state: oneOf(doc, 'state', INVITATION_STATES, what),
-    createdAt: str(doc, 'createdAt', what),
-    acceptedAt: optStr(doc, 'acceptedAt', what),
-    acceptedBy: optStr(doc, 'acceptedBy', what),
-  };
+export const parseInvitation = (raw: unknown): Invitation => read(invitationSchema, raw, 'invitation', 'invitations', 'id');
+export const parseCachedUser = (raw: unknown): CachedUser => read(cachedUserSchema, raw, 'cached user', 'cached_users');
+export const parseCachedGroup = (raw: unknown): CachedGroup => read(cachedGroupSchema, raw, 'cached group', 'cached_groups');
+export const parseSyncState = (raw: unknown): SyncState => read(syncStateSchema, raw, 'sync state', 'sync_states');
+
+const leaseDocSchema = leaseSchema.extend({ rev: z.number() });
+
+export function parseLease(raw: unknown): Lease & { rev: number } {
+  return read(leaseDocSchema, raw, 'lease', 'leases', 'name');
 }
 
-export function parseCachedUser(value: unknown): CachedUser {
-  const what = 'cached user';
-  const doc = record(value, what);
-  return {
-    connector: str(doc, 'connector', what),
-    subject: str(doc, 'subject', what),
-    email: optStr(doc, 'email', what),
-    name: optStr(doc, 'name', what),
-    groups: strings(doc, 'groups', what),
-    nestedGroups: strings(doc, 'nestedGroups', what),
-    fetchedAt: str(doc, 'fetchedAt', what),
-    origin: oneOf(doc, 'origin', CACHE_ORIGINS, what),
-    absentSince: optStr(doc, 'absentSince', what),
-  };
-}
-
-export function parseCachedGroup(value: unknown): CachedGroup {
-  const what = 'cached group';
-  const doc = record(value, what);
-  return {
-    connector: str(doc, 'connector', what),
-    id: str(doc, 'id', what),
-    name: str(doc, 'name', what),
-    fetchedAt: str(doc, 'fetchedAt', what),
-  };
-}
-
-export function parseSyncState(value: unknown): SyncState {
-  const what = 'sync state';
-  const doc = record(value, what);
-  return {
-    userId: str(doc, 'userId', what),
-    connector: str(doc, 'connector', what),
-    subject: str(doc, 'subject', what),
-    appliedGroups: strings(doc, 'appliedGroups', what),
-    lastLoginAt: optStr(doc, 'lastLoginAt', what),
-    lastReconciledAt: optStr(doc, 'lastReconciledAt', what),
-    lastSeenByPrewarmAt: optStr(doc, 'lastSeenByPrewarmAt', what),
-    pendingAdd: list(doc, 'pendingAdd', what).map((item) => parseMembership(item, what)),
-    pendingRemove: list(doc, 'pendingRemove', what).map((item) => parseMembership(item, what)),
-    status: oneOf(doc, 'status', SYNC_STATUSES, what),
-    lastError: optStr(doc, 'lastError', what),
-  };
-}
-
-export function parseLease(value: unknown): Lease & { rev: number } {
-  const what = 'lease';
-  const doc = record(value, what);
-  return {
-    name: str(doc, '_id', what),
-    holder: str(doc, 'holder', what),
-    expiresAt: str(doc, 'expiresAt', what),
-    rev: num(doc, 'rev', what),
-  };
-}
-
-function parseFigures(value: unknown): PrewarmFigures {
-  const what = 'pre-warm run figures';
-  const doc = record(value, what);
-  return {
-    apiCalls: num(doc, 'apiCalls', what),
-    pages: num(doc, 'pages', what),
-    retries: num(doc, 'retries', what),
-    groups: num(doc, 'groups', what),
-    users: num(doc, 'users', what),
-    memberships: num(doc, 'memberships', what),
-    errors: num(doc, 'errors', what),
-  };
-}
-
-function count(doc: Fields, key: string, what: string): number {
-  const n = num(doc, key, what);
-  if (!Number.isInteger(n) || n < 0) throw new StoreError(`malformed ${what} document: ${key} is not a count`);
-  return n;
-}
-
-function parseRunDetails(value: unknown): PrewarmRunDetails {
-  const what = 'pre-warm run details';
-  const doc = record(value, what);
-  const guard = doc.guard === null || doc.guard === undefined ? null : record(doc.guard, what);
-  return {
-    groupsTotal: doc.groupsTotal === null || doc.groupsTotal === undefined ? null : count(doc, 'groupsTotal', what),
-    absentMarked: count(doc, 'absentMarked', what),
-    membershipsRemoved: count(doc, 'membershipsRemoved', what),
-    guard:
-      guard === null
-        ? null
-        : { reason: str(guard, 'reason', what), share: num(guard, 'share', what), limit: num(guard, 'limit', what) },
-    driftSummary: parseDriftSummary(doc.driftSummary, what),
-  };
-}
-
-/** Runs stored before drift snapshots existed have no `driftSummary`: read as `null`. */
-function parseDriftSummary(value: unknown, what: string): Record<string, number> | null {
-  if (value === null || value === undefined) return null;
-  const doc = record(value, what);
-  const summary: Record<string, number> = {};
-  for (const kind of Object.keys(doc)) summary[kind] = count(doc, kind, what);
-  return summary;
-}
-
-export function parseConnectorState(value: unknown): ConnectorState {
-  const what = 'connector state';
-  const doc = record(value, what);
-  return {
-    connector: str(doc, 'connector', what),
-    cursor: optStr(doc, 'cursor', what),
-    lastCompleteRunAt: optStr(doc, 'lastCompleteRunAt', what),
-    lastRunId: optStr(doc, 'lastRunId', what),
-  };
-}
-
-export function parsePrewarmRun(value: unknown): PrewarmRun {
-  const what = 'pre-warm run';
-  const doc = record(value, what);
-  return {
-    id: str(doc, '_id', what),
-    connector: str(doc, 'connector', what),
-    mode: oneOf(doc, 'mode', RUN_MODES, what),
-    state: oneOf(doc, 'state', RUN_STATES, what),
-    startedAt: str(doc, 'startedAt', what),
-    finishedAt: optStr(doc, 'finishedAt', what),
-    figures: parseFigures(doc.figures),
-    details: parseRunDetails(doc.details),
-    error: optStr(doc, 'error', what),
-  };
-}
-
-export function parseAudit(value: unknown): AuditEntry {
-  const what = 'audit';
-  const doc = record(value, what);
-  return {
-    at: str(doc, 'at', what),
-    actor: str(doc, 'actor', what),
-    action: str(doc, 'action', what),
-    userId: optStr(doc, 'userId', what),
-    details: record(doc.details, 'audit details'),
-  };
-}
+export const parsePrewarmRun = (raw: unknown): PrewarmRun => read(prewarmRunSchema, raw, 'pre-warm run', 'prewarm_runs', 'id');
+export const parseConnectorState = (raw: unknown): ConnectorState =>
+  read(connectorStateSchema, raw, 'connector state', 'connector_states');
+export const parseAudit = (raw: unknown): AuditEntry => read(auditEntrySchema, raw, 'audit', 'audit');

@@ -1,6 +1,7 @@
 import { MongoClient, type Db } from 'mongodb';
 import { everyMethod } from '../every-method.js';
-import { StoreError, type Store, type StoreDetails } from '../types.js';
+import { StoreError, type Store, type StoreDetails, type StoreMethods } from '../types.js';
+import { createChangeFeed } from '../write-events.js';
 import { createAccountStore } from './accounts.js';
 import { collectionsOf, ensureIndexes } from './collections.js';
 import { classifyMongoError } from './errors.js';
@@ -9,6 +10,7 @@ import { createLeaseStore } from './leases.js';
 import { createOrganizationStore } from './organizations.js';
 import { createRecordStores, type BulkStrategy } from './records.js';
 import { retryWriteConflicts, upsertRetrying } from './retry.js';
+import { createScimMethods } from './scim.js';
 import { describeServer, type ServerInfo } from './server-info.js';
 import { createWriteGuards, type WriteMode } from './write-guards.js';
 
@@ -91,77 +93,43 @@ function assembleStore(deps: {
   description: string;
 }): Store {
   const { client, db, collections, guards } = deps;
-  const accounts = createAccountStore({ collections, guards });
-  const organizations = createOrganizationStore({ collections, guards });
-  const leases = createLeaseStore({ collections, guards });
-  const records = createRecordStores(collections, deps.bulk);
 
-  const methods = everyMethod<Omit<Store, 'describe' | 'details' | 'close'>>({
-    async ping() {
-      await db.command({ ping: 1 });
+  const changes = createChangeFeed();
+
+  const methods = everyMethod<StoreMethods>(
+    {
+      async ping() {
+        await db.command({ ping: 1 });
+      },
+      async probeWrite() {
+        // Every replica probes the same document: their upserts can race to insert it.
+        await upsertRetrying(() =>
+          db.collection<{ _id: string; at: Date }>('write_probe').updateOne({ _id: 'probe' }, { $set: { at: new Date() } }, { upsert: true }),
+        );
+      },
+      // Other replicas' writes are invisible without change streams (which FerretDB lacks): unknown.
+      changeToken: async () => null,
+      ...createAccountStore({ collections, guards }),
+      ...createOrganizationStore({ collections, guards }),
+      ...createLeaseStore({ collections, guards }),
+      ...createRecordStores(collections, deps.bulk),
+      ...createScimMethods(db, guards),
     },
-    async probeWrite() {
-      // Every replica probes the same document: their upserts can race to insert it.
-      await upsertRetrying(() =>
-        db.collection<{ _id: string; at: Date }>('write_probe').updateOne({ _id: 'probe' }, { $set: { at: new Date() } }, { upsert: true }),
-      );
-    },
-    // Other replicas' writes are invisible without change streams (which FerretDB lacks): unknown.
-    changeToken: async () => null,
-
-    getAccount: (userId) => accounts.getAccount(userId),
-    findAccountByIdentity: (identity) => accounts.findAccountByIdentity(identity),
-    findAccountByEmail: (email) => accounts.findAccountByEmail(email),
-    createAccount: (user, memberships, now) => accounts.createAccount(user, memberships, now),
-    updateAccount: (userId, updater, now) => accounts.updateAccount(userId, updater, now),
-    listGroupMembers: (organization, group) => accounts.listGroupMembers(organization, group),
-    countUsers: () => accounts.countUsers(),
-    listAccounts: (page) => accounts.listAccounts(page),
-
-    listOrganizations: () => organizations.listOrganizations(),
-    getOrganization: (key) => organizations.getOrganization(key),
-    createOrganization: (org) => organizations.createOrganization(org),
-    ensureOrganization: (org) => organizations.ensureOrganization(org),
-    addGroup: (organization, group) => organizations.addGroup(organization, group),
-
-    createInvitation: (invitation) => records.createInvitation(invitation),
-    pendingInvitations: (email) => records.pendingInvitations(email),
-    listPendingInvitations: () => records.listPendingInvitations(),
-    acceptInvitations: (ids, userId, now) => records.acceptInvitations(ids, userId, now),
-
-    getCachedUser: (connector, subject) => records.getCachedUser(connector, subject),
-    putCachedUser: (user) => records.putCachedUser(user),
-    putCachedUsers: (users) => records.putCachedUsers(users),
-    listCachedUsers: (connector) => records.listCachedUsers(connector),
-    getCachedUsers: (connector, subjects) => records.getCachedUsers(connector, subjects),
-    countCachedMemberships: (connector) => records.countCachedMemberships(connector),
-    putCachedGroups: (groups) => records.putCachedGroups(groups),
-    replaceCachedGroups: (connector, groups) => records.replaceCachedGroups(connector, groups),
-    deleteCachedGroups: (connector, ids) => records.deleteCachedGroups(connector, ids),
-    listCachedGroups: (connector) => records.listCachedGroups(connector),
-
-    getSyncState: (userId, connector) => records.getSyncState(userId, connector),
-    putSyncState: (state) => records.putSyncState(state),
-    putSyncStates: (states) => records.putSyncStates(states),
-    recordLoginTimes: (times) => records.recordLoginTimes(times),
-    listSyncStates: (connector) => records.listSyncStates(connector),
-
-    acquireLease: (name, holder, ttlMs, now) => leases.acquireLease(name, holder, ttlMs, now),
-    releaseLease: (name, holder) => leases.releaseLease(name, holder),
-
-    putPrewarmRun: (run) => records.putPrewarmRun(run),
-    getPrewarmRun: (id) => records.getPrewarmRun(id),
-    getConnectorState: (connector) => records.getConnectorState(connector),
-    putConnectorState: (state) => records.putConnectorState(state),
-
-    appendAudit: (entry) => records.appendAudit(entry),
-    listAudit: (filter) => records.listAudit(filter),
-  }, async (call) => {
-    try {
-      return await retryWriteConflicts(call);
-    } catch (error) {
-      throw classifyMongoError(error, deps.description);
-    }
-  });
-  return { describe: () => deps.description, details: () => ({ ...deps.details }), close: () => client.close(), ...methods };
+    // Each write is reported once the whole call completed (see write-events.ts).
+    (name, args, call) =>
+      changes.report(name, args, async () => {
+        try {
+          return await retryWriteConflicts(call);
+        } catch (error) {
+          throw classifyMongoError(error, deps.description);
+        }
+      }),
+  );
+  return {
+    describe: () => deps.description,
+    details: () => ({ ...deps.details }),
+    onChange: (listener) => changes.subscribe(listener),
+    close: () => client.close(),
+    ...methods,
+  };
 }

@@ -1,4 +1,4 @@
-import { StoreError } from '../types.js';
+import { StoreError, type LeaseStore } from '../types.js';
 import type { Collections } from './collections.js';
 import { parseLease } from './documents.js';
 import { isDuplicateKeyError } from './errors.js';
@@ -14,10 +14,6 @@ function instant(value: string): string {
   return new Date(ms).toISOString();
 }
 
-export interface LeaseStore {
-  acquireLease(name: string, holder: string, ttlMs: number, now: string): Promise<boolean>;
-  releaseLease(name: string, holder: string): Promise<void>;
-}
 
 export function createLeaseStore(deps: { collections: Collections; guards: WriteGuards }): LeaseStore {
   const { leases } = deps.collections;

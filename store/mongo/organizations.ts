@@ -1,4 +1,4 @@
-import { AlreadyExistsError, ConflictError, NotFoundError, type Organization } from '../types.js';
+import { AlreadyExistsError, ConflictError, NotFoundError, type Organization, type OrganizationStore } from '../types.js';
 import type { Collections } from './collections.js';
 import { parseOrganization } from './documents.js';
 import { isDuplicateKeyError } from './errors.js';
@@ -6,13 +6,6 @@ import type { WriteGuards } from './write-guards.js';
 
 const MAX_ATTEMPTS = 10;
 
-export interface OrganizationStore {
-  listOrganizations(): Promise<Organization[]>;
-  getOrganization(key: string): Promise<Organization | null>;
-  createOrganization(org: Organization): Promise<Organization>;
-  ensureOrganization(org: Organization): Promise<Organization>;
-  addGroup(organization: string, group: string): Promise<Organization>;
-}
 
 function plain(org: Organization): Organization {
   return { key: org.key, defaultGroup: org.defaultGroup, groups: [...org.groups] };

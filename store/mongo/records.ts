@@ -8,8 +8,16 @@ import {
   type ConnectorState,
   type Invitation,
   type PrewarmRun,
+  type DirectoryCacheStore,
+  type InvitationStore,
+  type LoginSyncState,
   type LoginTimes,
+  type AuditStore,
+  type Membership,
+  type PendingChanges,
+  type PrewarmRunStore,
   type SyncState,
+  type SyncStateStore,
 } from '../types.js';
 import type { Collections } from './collections.js';
 import {
@@ -30,12 +38,16 @@ import { isDuplicateKeyError } from './errors.js';
 import { upsertRetrying } from './retry.js';
 
 /**
- * The parts of the store that are plain records, written whole (last writer wins) or
- * appended: invitations, the directory cache, sync state, pre-warm runs and the audit log.
+ * The parts of the store that are plain records, written whole (last writer wins), field by
+ * field (sync state: see `SyncStateStore`) or appended: invitations, the directory cache, sync
+ * state, pre-warm runs and the audit log.
  */
 
 /** Upserts per bulk write: bounded so one pre-warm page never builds a huge command. */
 const BULK_CHUNK = 1000;
+
+/** Updates per bulk write: FerretDB 1.x never answers an update command of a hundred (98 pass). */
+const UPDATE_CHUNK = 50;
 
 function cachedUserDoc(user: CachedUser): CachedUserDoc {
   return {
@@ -72,11 +84,15 @@ function syncStateDoc(state: SyncState): SyncStateDoc {
     lastLoginAt: state.lastLoginAt,
     lastReconciledAt: state.lastReconciledAt,
     lastSeenByPrewarmAt: state.lastSeenByPrewarmAt,
-    pendingAdd: state.pendingAdd.map((m) => ({ organization: m.organization, group: m.group, source: m.source })),
-    pendingRemove: state.pendingRemove.map((m) => ({ organization: m.organization, group: m.group, source: m.source })),
+    pendingAdd: plainMemberships(state.pendingAdd),
+    pendingRemove: plainMemberships(state.pendingRemove),
     status: state.status,
     lastError: state.lastError,
   };
+}
+
+function plainMemberships(memberships: readonly Membership[]): Membership[] {
+  return memberships.map((m) => ({ organization: m.organization, group: m.group, source: m.source }));
 }
 
 export type BulkStrategy = 'upserts' | 'insert-first';
@@ -142,7 +158,10 @@ function withoutId(doc: Keyed): WithoutId<Keyed> {
   return fields;
 }
 
-export function createRecordStores(c: Collections, bulk: BulkStrategy) {
+/** The record parts of the store, each its own interface. */
+export type RecordStores = InvitationStore & DirectoryCacheStore & SyncStateStore & PrewarmRunStore & AuditStore;
+
+export function createRecordStores(c: Collections, bulk: BulkStrategy): RecordStores {
   return {
     // Invitations
     async createInvitation(invitation: Invitation): Promise<Invitation> {
@@ -159,8 +178,7 @@ export function createRecordStores(c: Collections, bulk: BulkStrategy) {
 
     async pendingInvitations(email: string): Promise<Invitation[]> {
       // Every login asks. Sorted here, not by the server: one person has few invitations, and
-      // FerretDB 2 serves sorted finds through a much slower cursor path (2 cores, 16 callers:
-      // 65 finds/s sorted, 660/s unsorted).
+      // FerretDB 2 serves sorted finds through a much slower cursor path (see BENCHMARKS.md).
       const raw: unknown[] = await c.invitations.find({ email: email.toLowerCase(), state: 'pending' }).toArray();
       return raw.map(parseInvitation).sort((a, b) => compare(a.createdAt, b.createdAt) || compare(a.id, b.id));
     },
@@ -256,8 +274,60 @@ export function createRecordStores(c: Collections, bulk: BulkStrategy) {
       await replaceAll(c.syncStates, [syncStateDoc(state)], 'upserts');
     },
 
-    async putSyncStates(states: SyncState[]): Promise<void> {
-      await replaceAll(c.syncStates, states.map(syncStateDoc), bulk);
+    async recordLogin(state: LoginSyncState): Promise<SyncState> {
+      // The login's fields only (see `SyncStateStore`): pre-warm's `lastSeenByPrewarmAt` stays.
+      const written: unknown = await upsertRetrying(() =>
+        c.syncStates.findOneAndUpdate(
+          { _id: tupleKey(state.userId, state.connector) },
+          {
+            $set: {
+              userId: state.userId,
+              connector: state.connector,
+              subject: state.subject,
+              appliedGroups: [...state.appliedGroups],
+              lastLoginAt: state.lastLoginAt,
+              lastReconciledAt: state.lastReconciledAt,
+              pendingAdd: [],
+              pendingRemove: [],
+              status: state.status,
+              lastError: state.lastError,
+            },
+            $setOnInsert: { lastSeenByPrewarmAt: null },
+          },
+          { upsert: true, returnDocument: 'after' },
+        ),
+      );
+      if (written === null) throw new StoreError(`sync state vanished while being written: ${state.userId}/${state.connector}`);
+      return parseSyncState(written);
+    },
+
+    async recordPendingChanges(changes: readonly PendingChanges[]): Promise<SyncState[]> {
+      if (changes.length === 0) return [];
+      // Per row: pre-warm's time of sight, unconditionally; the pending changes and the status
+      // only while `lastLoginAt` is still the one pre-warm read (no login since). In key order,
+      // as in `replaceAll`. No upserts: a missing state is left out.
+      const keyed = changes.map((change) => ({ _id: tupleKey(change.userId, change.connector), change })).sort(byId);
+      const operations: AnyBulkWriteOperation<Keyed>[] = [];
+      for (const { _id, change } of keyed) {
+        if (change.seenAt !== null) {
+          operations.push({ updateOne: { filter: { _id }, update: { $set: { lastSeenByPrewarmAt: change.seenAt } } } });
+        }
+        const pending = { pendingAdd: plainMemberships(change.pendingAdd), pendingRemove: plainMemberships(change.pendingRemove) };
+        const status = change.seenAt === null ? { status: 'absent' } : { status: 'fresh', lastError: null };
+        operations.push({
+          updateOne: { filter: { _id, lastLoginAt: change.readLoginAt }, update: { $set: { ...pending, ...status } } },
+        });
+      }
+      for (let start = 0; start < operations.length; start += UPDATE_CHUNK) {
+        await c.syncStates.bulkWrite(operations.slice(start, start + UPDATE_CHUNK), { ordered: true });
+      }
+      const written: SyncState[] = [];
+      for (let start = 0; start < keyed.length; start += BULK_CHUNK) {
+        const ids = keyed.slice(start, start + BULK_CHUNK).map((k) => k._id);
+        const raw: unknown[] = await c.syncStates.find({ _id: { $in: ids } }).sort({ _id: 1 }).toArray();
+        written.push(...raw.map(parseSyncState));
+      }
+      return written;
     },
 
     async recordLoginTimes(times: readonly LoginTimes[]): Promise<void> {
@@ -265,12 +335,14 @@ export function createRecordStores(c: Collections, bulk: BulkStrategy) {
       // $max: a later time written meanwhile stays; no upsert: a missing state is left out. In
       // key order, as in `replaceAll`, so that two replicas' batches never lock in crossed order.
       const keyed = times.map((t) => ({ _id: tupleKey(t.userId, t.connector), at: t.at })).sort(byId);
-      await c.syncStates.bulkWrite(
-        keyed.map(({ _id, at }) => ({
-          updateOne: { filter: { _id }, update: { $max: { lastLoginAt: at, lastReconciledAt: at } } },
-        })),
-        { ordered: false },
-      );
+      for (let start = 0; start < keyed.length; start += UPDATE_CHUNK) {
+        await c.syncStates.bulkWrite(
+          keyed.slice(start, start + UPDATE_CHUNK).map(({ _id, at }) => ({
+            updateOne: { filter: { _id }, update: { $max: { lastLoginAt: at, lastReconciledAt: at } } },
+          })),
+          { ordered: false },
+        );
+      }
     },
 
     async listSyncStates(connector?: string): Promise<SyncState[]> {

@@ -1,6 +1,6 @@
 import { MongoServerError } from 'mongodb';
 import { describe, expect, it } from 'vitest';
-import { storeErrorAnswer } from '../../daemon/errors.js';
+import { answerFor } from '../../daemon/errors.js';
 import { classifyMongoError } from './errors.js';
 import { retryWriteConflicts, upsertRetrying, type RetryOptions } from './retry.js';
 
@@ -43,7 +43,7 @@ describe('retryWriteConflicts', () => {
     const call = failing([deadlock(), deadlock(), deadlock(), deadlock()]);
     const error: unknown = await retryWriteConflicts(call.call, options).catch((e: unknown) => e);
     expect(call.runs()).toBe(3);
-    const answer = storeErrorAnswer(classifyMongoError(error, 'FerretDB 2.5.0 (DocumentDB)'));
+    const answer = answerFor(classifyMongoError(error, 'FerretDB 2.5.0 (DocumentDB)'));
     expect(answer).toMatchObject({ status: 409, code: 'conflict' });
   });
 

@@ -5,12 +5,13 @@ import {
   StoreError,
   membershipKey,
   type Account,
-  type AccountUpdater,
+  type AccountStore,
   type Identity,
   type Membership,
   type MembershipSource,
   type NewUser,
 } from '../types.js';
+import type { MethodsOf } from '../every-method.js';
 import { translateConstraints } from './errors.js';
 import { checkIdentities, checkMemberships, checkNewUser, identityValue } from './validate.js';
 
@@ -31,19 +32,8 @@ interface MembershipRow {
   source: MembershipSource;
 }
 
-export interface AccountQueries {
-  get(userId: string): Account | null;
-  findByIdentity(identity: Identity): Account | null;
-  findByEmail(email: string): Account | null;
-  create(user: NewUser, memberships: Membership[], now: string): Account;
-  update<T>(userId: string, updater: AccountUpdater<T>, now: string): { account: Account; result: T; changed: boolean };
-  listGroupMembers(organization: string, group: string): string[];
-  countUsers(): number;
-  /** Accounts with an id greater than `afterId` (use '' for the first page), in id order. */
-  listPage(afterId: string, limit: number): Account[];
-}
 
-export function createAccountQueries(db: Database): AccountQueries {
+export function createAccountQueries(db: Database): MethodsOf<AccountStore> {
   const selectUser = db.prepare<[string], UserRow>('SELECT * FROM users WHERE id = ?');
   const selectUserIdByEmail = db.prepare<[string], string>('SELECT id FROM users WHERE email = ?').pluck();
   const selectIdentityOwner = db
@@ -157,14 +147,14 @@ export function createAccountQueries(db: Database): AccountQueries {
   }
 
   return {
-    get: (userId) => readConsistently(userId),
+    getAccount: (userId) => readConsistently(userId),
 
-    findByIdentity: (identity) =>
+    findAccountByIdentity: (identity) =>
       readConsistently(selectIdentityOwner.get(identity.connector, identity.subject)),
 
-    findByEmail: (email) => readConsistently(selectUserIdByEmail.get(email.toLowerCase())),
+    findAccountByEmail: (email) => readConsistently(selectUserIdByEmail.get(email.toLowerCase())),
 
-    create(user, memberships, now) {
+    createAccount(user, memberships, now) {
       checkNewUser(user);
       checkMemberships(memberships);
       const email = user.email.toLowerCase();
@@ -183,7 +173,7 @@ export function createAccountQueries(db: Database): AccountQueries {
       return write.immediate();
     },
 
-    update(userId, updater, now) {
+    updateAccount(userId, updater, now) {
       // One IMMEDIATE transaction holds the write lock from the read to the write, so writers
       // (in this process or another on the same file) serialize and no update is lost.
       const apply = db.transaction(() => {
@@ -224,7 +214,7 @@ export function createAccountQueries(db: Database): AccountQueries {
     listGroupMembers: (organization, group) => selectGroupMembers.all(organization, group),
 
     countUsers: () => selectUserCount.get() ?? 0,
-    listPage: (afterId, limit) => readPage(afterId, limit),
+    listAccounts: ({ afterId, limit }) => readPage(afterId ?? '', limit),
   };
 }
 

@@ -1,8 +1,11 @@
 import type { Database } from 'better-sqlite3';
-import { StoreError, type AuditEntry } from '../types.js';
-import { decodeDetails } from './json-columns.js';
+import type { MethodsOf } from '../every-method.js';
+import { StoreError, type AuditEntry, type AuditStore } from '../types.js';
+import { auditDetailsSchema } from '../schemas.js';
+import { readColumn, writeColumn } from './json-columns.js';
 
 interface AuditRow {
+  seq: number;
   at: string;
   actor: string;
   action: string;
@@ -10,10 +13,6 @@ interface AuditRow {
   details: string;
 }
 
-export interface AuditQueries {
-  append(entry: AuditEntry): void;
-  list(filter: { userId?: string; limit?: number }): AuditEntry[];
-}
 
 function fromRow(row: AuditRow): AuditEntry {
   return {
@@ -21,31 +20,28 @@ function fromRow(row: AuditRow): AuditEntry {
     actor: row.actor,
     action: row.action,
     userId: row.user_id,
-    details: decodeDetails(row.details, 'audit.details'),
+    details: readColumn(auditDetailsSchema, row.details, 'audit.details', String(row.seq)),
   };
 }
 
-export function createAuditQueries(db: Database): AuditQueries {
+export function createAuditQueries(db: Database): MethodsOf<AuditStore> {
   const insert = db.prepare<[string, string, string, string | null, string]>(
     'INSERT INTO audit (at, actor, action, user_id, details) VALUES (?, ?, ?, ?, ?)',
   );
   // LIMIT -1 means no limit in SQLite. Entries with the same instant keep their append order.
   const selectAll = db.prepare<[number], AuditRow>(
-    'SELECT at, actor, action, user_id, details FROM audit ORDER BY at DESC, seq DESC LIMIT ?',
+    'SELECT seq, at, actor, action, user_id, details FROM audit ORDER BY at DESC, seq DESC LIMIT ?',
   );
   const selectByUser = db.prepare<[string, number], AuditRow>(
-    'SELECT at, actor, action, user_id, details FROM audit WHERE user_id = ? ORDER BY at DESC, seq DESC LIMIT ?',
+    'SELECT seq, at, actor, action, user_id, details FROM audit WHERE user_id = ? ORDER BY at DESC, seq DESC LIMIT ?',
   );
 
   return {
-    append(entry) {
-      const details = JSON.stringify(entry.details);
-      if (typeof details !== 'string' || !details.startsWith('{')) {
-        throw new StoreError('audit details must be a JSON object');
-      }
+    appendAudit(entry) {
+      const details = writeColumn(auditDetailsSchema, entry.details, 'audit details');
       insert.run(entry.at, entry.actor, entry.action, entry.userId, details);
     },
-    list(filter) {
+    listAudit(filter) {
       const limit = filter.limit ?? -1;
       if (filter.limit !== undefined && (!Number.isInteger(limit) || limit < 0)) {
         throw new StoreError(`audit limit must be a non-negative integer: ${limit}`);

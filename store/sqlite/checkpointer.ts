@@ -4,8 +4,8 @@ import { Worker } from 'node:worker_threads';
 /**
  * Moves WAL checkpoints off the event loop. SQLite's automatic checkpoint runs inside whichever
  * commit crosses 1,000 WAL pages, copying them and fsyncing the database file on the calling
- * thread: with better-sqlite3 that is the login path, and it showed as a 30–40 ms stall for about
- * 1 % of logins (p99 30 ms at 1,000 logins/s; 4 ms with checkpoints off). Here a worker thread with
+ * thread: with better-sqlite3 that is the login path, and the logins that met it stalled (see
+ * BENCHMARKS.md). Here a worker thread with
  * its own connection runs a PASSIVE checkpoint every `intervalMs`: it never waits for readers or
  * writers, and its fsync blocks only the worker.
  */

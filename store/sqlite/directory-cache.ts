@@ -1,7 +1,9 @@
 import type { Database } from 'better-sqlite3';
-import { StoreError, type CacheOrigin, type CachedGroup, type CachedUser } from '../types.js';
+import type { MethodsOf } from '../every-method.js';
+import { StoreError, type CacheOrigin, type CachedGroup, type CachedUser, type DirectoryCacheStore } from '../types.js';
 import { translateConstraints } from './errors.js';
-import { decodeStrings, encodeStrings } from './json-columns.js';
+import { stringsSchema } from '../schemas.js';
+import { readColumn, writeColumn } from './json-columns.js';
 
 interface CachedUserRow {
   connector: string;
@@ -15,34 +17,23 @@ interface CachedUserRow {
   absent_since: string | null;
 }
 
-export interface DirectoryCacheQueries {
-  getUser(connector: string, subject: string): CachedUser | null;
-  putUser(user: CachedUser): void;
-  putUsers(users: CachedUser[]): void;
-  listUsers(connector: string): CachedUser[];
-  getUsers(connector: string, subjects: readonly string[]): CachedUser[];
-  countMemberships(connector: string): { users: number; memberships: number };
-  putGroups(groups: CachedGroup[]): void;
-  replaceGroups(connector: string, groups: CachedGroup[]): void;
-  deleteGroups(connector: string, ids: string[]): void;
-  listGroups(connector: string): CachedGroup[];
-}
 
 function fromRow(row: CachedUserRow, intern: (name: string) => string = (name) => name): CachedUser {
+  const key = `(${row.connector}, ${row.subject})`;
   return {
     connector: row.connector,
     subject: row.subject,
     email: row.email,
     name: row.name,
-    groups: decodeStrings(row.groups, 'cached_users.groups').map(intern),
-    nestedGroups: decodeStrings(row.nested_groups, 'cached_users.nested_groups').map(intern),
+    groups: readColumn(stringsSchema, row.groups, 'cached_users.groups', key).map(intern),
+    nestedGroups: readColumn(stringsSchema, row.nested_groups, 'cached_users.nested_groups', key).map(intern),
     fetchedAt: intern(row.fetched_at),
     origin: row.origin,
     absentSince: row.absent_since,
   };
 }
 
-export function createDirectoryCacheQueries(db: Database): DirectoryCacheQueries {
+export function createDirectoryCacheQueries(db: Database): MethodsOf<DirectoryCacheStore> {
   const selectUser = db.prepare<[string, string], CachedUserRow>(
     'SELECT * FROM cached_users WHERE connector = ? AND subject = ?',
   );
@@ -82,8 +73,8 @@ export function createDirectoryCacheQueries(db: Database): DirectoryCacheQueries
           user.subject,
           user.email,
           user.name,
-          encodeStrings(user.groups, 'cached user groups'),
-          encodeStrings(user.nestedGroups, 'cached user nestedGroups'),
+          writeColumn(stringsSchema, user.groups, 'cached user groups'),
+          writeColumn(stringsSchema, user.nestedGroups, 'cached user nestedGroups'),
           user.fetchedAt,
           user.origin,
           user.absentSince,
@@ -118,13 +109,13 @@ export function createDirectoryCacheQueries(db: Database): DirectoryCacheQueries
   });
 
   return {
-    getUser(connector, subject) {
+    getCachedUser(connector, subject) {
       const row = selectUser.get(connector, subject);
       return row === undefined ? null : fromRow(row);
     },
-    putUser: writeUser,
-    putUsers: (users) => writeUsers.immediate(users),
-    listUsers(connector) {
+    putCachedUser: writeUser,
+    putCachedUsers: (users) => writeUsers.immediate(users),
+    listCachedUsers(connector) {
       // 100,000 users share a few thousand group names and run times: one string each, not one per row.
       const strings = new Map<string, string>();
       const intern = (value: string): string => {
@@ -135,12 +126,12 @@ export function createDirectoryCacheQueries(db: Database): DirectoryCacheQueries
       };
       return selectUsers.all(connector).map((row) => fromRow(row, intern));
     },
-    getUsers: (connector, subjects) => readUsers.deferred(connector, subjects),
-    countMemberships: (connector) => countPresent.get(connector)!,
-    putGroups: (groups) => writeGroups.immediate(groups),
-    replaceGroups: (connector, groups) => swapGroups.immediate(connector, groups),
-    deleteGroups: (connector, ids) => dropGroups.immediate(connector, ids),
-    listGroups: (connector) =>
+    getCachedUsers: (connector, subjects) => readUsers.deferred(connector, subjects),
+    countCachedMemberships: (connector) => countPresent.get(connector)!,
+    putCachedGroups: (groups) => writeGroups.immediate(groups),
+    replaceCachedGroups: (connector, groups) => swapGroups.immediate(connector, groups),
+    deleteCachedGroups: (connector, ids) => dropGroups.immediate(connector, ids),
+    listCachedGroups: (connector) =>
       selectGroups.all(connector).map((g) => ({ connector: g.connector, id: g.id, name: g.name, fetchedAt: g.fetched_at })),
   };
 }

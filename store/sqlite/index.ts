@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import type { Store } from '../types.js';
+import type { Store, StoreMethods } from '../types.js';
+import { createChangeFeed } from '../write-events.js';
 import { createAccountQueries } from './accounts.js';
 import { createAuditQueries } from './audit.js';
 import { createDirectoryCacheQueries } from './directory-cache.js';
@@ -13,6 +14,7 @@ import { everyMethod } from '../every-method.js';
 import { migrate } from './migrations.js';
 import { createOrganizationQueries } from './organizations.js';
 import { createPrewarmRunQueries } from './prewarm-runs.js';
+import { createScimMethods } from './scim.js';
 import { createSyncStateQueries } from './sync-state.js';
 
 const MEMORY = ':memory:';
@@ -63,82 +65,41 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
 }
 
 function createSqliteStore(db: Database.Database, path: string, checkpointer: Checkpointer | null, busyTimeoutMs: number): Store {
-  const accounts = createAccountQueries(db);
-  const organizations = createOrganizationQueries(db);
-  const invitations = createInvitationQueries(db);
-  const cache = createDirectoryCacheQueries(db);
-  const syncStates = createSyncStateQueries(db);
-  const leases = createLeaseQueries(db);
-  const runs = createPrewarmRunQueries(db);
-  const audit = createAuditQueries(db);
   const ping = db.prepare<[], number>('SELECT 1').pluck();
   const version = db.prepare<[], string>('SELECT sqlite_version()').pluck().get() ?? 'unknown';
   const dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
   const probe = db.prepare<[string]>('INSERT INTO write_probe (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at');
+  const changes = createChangeFeed();
 
   // The interface is asynchronous for the networked backends; better-sqlite3 answers at once,
-  // and `withLockWait` makes each call a promise that waits out another writer's lock.
-  const methods = everyMethod<Omit<Store, 'describe' | 'details' | 'close'>>({
-    ping: () => {
-      ping.get();
+  // and `withLockWait` makes each call a promise that waits out another writer's lock. Each
+  // write is reported once it committed (synchronously: in commit order).
+  const methods = everyMethod<StoreMethods>(
+    {
+      ping: () => {
+        ping.get();
+      },
+      probeWrite: () => {
+        probe.run(new Date().toISOString());
+      },
+      // SQLite bumps data_version when another connection commits to the file.
+      changeToken: () => String(dataVersion.get()),
+      ...createAccountQueries(db),
+      ...createOrganizationQueries(db),
+      ...createInvitationQueries(db),
+      ...createDirectoryCacheQueries(db),
+      ...createSyncStateQueries(db),
+      ...createLeaseQueries(db),
+      ...createPrewarmRunQueries(db),
+      ...createAuditQueries(db),
+      ...createScimMethods(db),
     },
-    probeWrite: () => {
-      probe.run(new Date().toISOString());
-    },
-    // SQLite bumps data_version when another connection commits to the file.
-    changeToken: () => String(dataVersion.get()),
-
-    getAccount: (userId) => accounts.get(userId),
-    findAccountByIdentity: (identity) => accounts.findByIdentity(identity),
-    findAccountByEmail: (email) => accounts.findByEmail(email),
-    createAccount: (user, memberships, now) => accounts.create(user, memberships, now),
-    updateAccount: (userId, updater, now) => accounts.update(userId, updater, now),
-    listGroupMembers: (organization, group) => accounts.listGroupMembers(organization, group),
-    countUsers: () => accounts.countUsers(),
-    listAccounts: ({ afterId, limit }) => accounts.listPage(afterId ?? '', limit),
-
-    listOrganizations: () => organizations.list(),
-    getOrganization: (key) => organizations.get(key),
-    createOrganization: (org) => organizations.create(org),
-    ensureOrganization: (org) => organizations.ensure(org),
-    addGroup: (organization, group) => organizations.addGroup(organization, group),
-
-    createInvitation: (invitation) => invitations.create(invitation),
-    pendingInvitations: (email) => invitations.pending(email),
-    listPendingInvitations: () => invitations.allPending(),
-    acceptInvitations: (ids, userId, now) => invitations.accept(ids, userId, now),
-
-    getCachedUser: (connector, subject) => cache.getUser(connector, subject),
-    putCachedUser: (user) => cache.putUser(user),
-    putCachedUsers: (users) => cache.putUsers(users),
-    listCachedUsers: (connector) => cache.listUsers(connector),
-    getCachedUsers: (connector, subjects) => cache.getUsers(connector, subjects),
-    countCachedMemberships: (connector) => cache.countMemberships(connector),
-    putCachedGroups: (groups) => cache.putGroups(groups),
-    replaceCachedGroups: (connector, groups) => cache.replaceGroups(connector, groups),
-    deleteCachedGroups: (connector, ids) => cache.deleteGroups(connector, ids),
-    listCachedGroups: (connector) => cache.listGroups(connector),
-
-    getSyncState: (userId, connector) => syncStates.get(userId, connector),
-    putSyncState: (state) => syncStates.put(state),
-    putSyncStates: (states) => syncStates.putMany(states),
-    recordLoginTimes: (times) => syncStates.recordLoginTimes(times),
-    listSyncStates: (connector) => syncStates.list(connector),
-
-    acquireLease: (name, holder, ttlMs, now) => leases.acquire(name, holder, ttlMs, now),
-    releaseLease: (name, holder) => leases.release(name, holder),
-
-    putPrewarmRun: (run) => runs.put(run),
-    getPrewarmRun: (id) => runs.get(id),
-    getConnectorState: (connector) => runs.getConnectorState(connector),
-    putConnectorState: (state) => runs.putConnectorState(state),
-
-    appendAudit: (entry) => audit.append(entry),
-    listAudit: (filter) => audit.list(filter),
-  }, (call) => withLockWait(call, { busyTimeoutMs, location: path }));
+    (name, args, call) => changes.report(name, args, () => withLockWait(call, { busyTimeoutMs, location: path })),
+  );
   return {
     describe: () => `sqlite ${version} (${path})`,
     details: () => ({ server: `SQLite ${version}`, writeMode: 'transactions' }),
+    onChange: (listener) => changes.subscribe(listener),
     async close() {
       await checkpointer?.stop();
       if (db.open) db.close();

@@ -1,5 +1,6 @@
 import type { Database } from 'better-sqlite3';
-import { StoreError, type Invitation, type InvitationState } from '../types.js';
+import type { MethodsOf } from '../every-method.js';
+import { StoreError, type Invitation, type InvitationState, type InvitationStore } from '../types.js';
 import { translateConstraints } from './errors.js';
 
 interface InvitationRow {
@@ -13,12 +14,6 @@ interface InvitationRow {
   accepted_by: string | null;
 }
 
-export interface InvitationQueries {
-  create(invitation: Invitation): Invitation;
-  pending(email: string): Invitation[];
-  allPending(): Invitation[];
-  accept(ids: string[], userId: string, now: string): void;
-}
 
 function fromRow(row: InvitationRow): Invitation {
   return {
@@ -33,7 +28,7 @@ function fromRow(row: InvitationRow): Invitation {
   };
 }
 
-export function createInvitationQueries(db: Database): InvitationQueries {
+export function createInvitationQueries(db: Database): MethodsOf<InvitationStore> {
   const insert = db.prepare<[string, string, string, string | null, InvitationState, string, string | null, string | null]>(
     `INSERT INTO invitations (id, organization, email, group_name, state, created_at, accepted_at, accepted_by)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -74,7 +69,7 @@ export function createInvitationQueries(db: Database): InvitationQueries {
   });
 
   return {
-    create(invitation) {
+    createInvitation(invitation) {
       for (const field of ['id', 'organization', 'email'] as const) {
         if (typeof invitation[field] !== 'string' || invitation[field].length === 0) {
           throw new StoreError(`invitation ${field} must be a non-empty string`);
@@ -82,8 +77,8 @@ export function createInvitationQueries(db: Database): InvitationQueries {
       }
       return create.immediate(invitation);
     },
-    pending: (email) => selectPending.all(email.toLowerCase()).map(fromRow),
-    allPending: () => selectAllPending.all().map(fromRow),
-    accept: (ids, userId, now) => accept.immediate(ids, userId, now),
+    pendingInvitations: (email) => selectPending.all(email.toLowerCase()).map(fromRow),
+    listPendingInvitations: () => selectAllPending.all().map(fromRow),
+    acceptInvitations: (ids, userId, now) => accept.immediate(ids, userId, now),
   };
 }

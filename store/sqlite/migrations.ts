@@ -1,5 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import { StoreError } from '../types.js';
+import { SCIM_TABLES_SQL } from './scim.js';
 
 /**
  * Schema migrations, numbered from 1 and applied in order. `PRAGMA user_version` holds the number
@@ -160,6 +161,7 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  { version: 4, description: 'SCIM resources pushed by IdPs, and their group members', sql: SCIM_TABLES_SQL },
 ];
 
 export function schemaVersion(db: Database): number {

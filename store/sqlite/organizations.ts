@@ -1,5 +1,6 @@
 import type { Database } from 'better-sqlite3';
-import { AlreadyExistsError, NotFoundError, StoreError, type Organization } from '../types.js';
+import type { MethodsOf } from '../every-method.js';
+import { AlreadyExistsError, NotFoundError, StoreError, type Organization, type OrganizationStore } from '../types.js';
 import { translateConstraints } from './errors.js';
 
 interface OrganizationRow {
@@ -12,13 +13,6 @@ interface GroupRow {
   name: string;
 }
 
-export interface OrganizationQueries {
-  list(): Organization[];
-  get(key: string): Organization | null;
-  create(org: Organization): Organization;
-  ensure(org: Organization): Organization;
-  addGroup(organization: string, group: string): Organization;
-}
 
 function checkOrganization(org: Organization): void {
   if (typeof org.key !== 'string' || org.key.length === 0) {
@@ -37,7 +31,7 @@ function checkOrganization(org: Organization): void {
   }
 }
 
-export function createOrganizationQueries(db: Database): OrganizationQueries {
+export function createOrganizationQueries(db: Database): MethodsOf<OrganizationStore> {
   const selectAll = db.prepare<[], OrganizationRow>('SELECT key, default_group FROM organizations ORDER BY key');
   const selectAllGroups = db.prepare<[], GroupRow>(
     'SELECT organization, name FROM organization_groups ORDER BY rowid',
@@ -107,13 +101,13 @@ export function createOrganizationQueries(db: Database): OrganizationQueries {
   });
 
   return {
-    list: () => list(),
-    get: (key) => get(key),
-    create(org) {
+    listOrganizations: () => list(),
+    getOrganization: (key) => get(key),
+    createOrganization(org) {
       checkOrganization(org);
       return create.immediate(org);
     },
-    ensure(org) {
+    ensureOrganization(org) {
       checkOrganization(org);
       return ensure.immediate(org);
     },

@@ -1,7 +1,9 @@
 import type { Database } from 'better-sqlite3';
-import type { ConnectorState, PrewarmRun, PrewarmRunState } from '../types.js';
+import type { MethodsOf } from '../every-method.js';
+import type { PrewarmRun, PrewarmRunState, PrewarmRunStore } from '../types.js';
 import { translateConstraints } from './errors.js';
-import { decodeFigures, decodeRunDetails, encodeFigures, encodeRunDetails } from './json-columns.js';
+import { prewarmFiguresSchema, prewarmRunDetailsSchema } from '../schemas.js';
+import { readColumn, writeColumn } from './json-columns.js';
 
 interface PrewarmRunRow {
   id: string;
@@ -22,14 +24,8 @@ interface ConnectorStateRow {
   last_run_id: string | null;
 }
 
-export interface PrewarmRunQueries {
-  put(run: PrewarmRun): void;
-  get(id: string): PrewarmRun | null;
-  getConnectorState(connector: string): ConnectorState | null;
-  putConnectorState(state: ConnectorState): void;
-}
 
-export function createPrewarmRunQueries(db: Database): PrewarmRunQueries {
+export function createPrewarmRunQueries(db: Database): MethodsOf<PrewarmRunStore> {
   const upsert = db.prepare<
     [string, string, PrewarmRun['mode'], PrewarmRunState, string, string | null, string, string, string | null]
   >(
@@ -49,16 +45,16 @@ export function createPrewarmRunQueries(db: Database): PrewarmRunQueries {
   );
 
   return {
-    put(run) {
-      const figures = encodeFigures(run.figures);
-      const details = encodeRunDetails(run.details);
+    putPrewarmRun(run) {
+      const figures = writeColumn(prewarmFiguresSchema, run.figures, 'pre-warm figures');
+      const details = writeColumn(prewarmRunDetailsSchema, run.details, 'pre-warm run details');
       translateConstraints(
         () =>
           upsert.run(run.id, run.connector, run.mode, run.state, run.startedAt, run.finishedAt, figures, details, run.error),
         {},
       );
     },
-    get(id) {
+    getPrewarmRun(id) {
       const row = selectOne.get(id);
       if (row === undefined) return null;
       return {
@@ -68,8 +64,8 @@ export function createPrewarmRunQueries(db: Database): PrewarmRunQueries {
         state: row.state,
         startedAt: row.started_at,
         finishedAt: row.finished_at,
-        figures: decodeFigures(row.figures, 'prewarm_runs.figures'),
-        details: decodeRunDetails(row.details, 'prewarm_runs.details'),
+        figures: readColumn(prewarmFiguresSchema, row.figures, 'prewarm_runs.figures', row.id),
+        details: readColumn(prewarmRunDetailsSchema, row.details, 'prewarm_runs.details', row.id),
         error: row.error,
       };
     },

@@ -1,7 +1,9 @@
 import type { Database } from 'better-sqlite3';
-import type { LoginTimes, SyncState, SyncStatus } from '../types.js';
+import type { MethodsOf } from '../every-method.js';
+import type { LoginSyncState, LoginTimes, PendingChanges, SyncState, SyncStateStore, SyncStatus } from '../types.js';
 import { translateConstraints } from './errors.js';
-import { decodeMemberships, decodeStrings, encodeMemberships, encodeStrings } from './json-columns.js';
+import { membershipsSchema, stringsSchema } from '../schemas.js';
+import { readColumn, writeColumn } from './json-columns.js';
 import { checkMemberships } from './validate.js';
 
 interface SyncStateRow {
@@ -18,31 +20,24 @@ interface SyncStateRow {
   last_error: string | null;
 }
 
-export interface SyncStateQueries {
-  get(userId: string, connector: string): SyncState | null;
-  put(state: SyncState): void;
-  putMany(states: SyncState[]): void;
-  recordLoginTimes(times: readonly LoginTimes[]): void;
-  list(connector?: string): SyncState[];
-}
-
 function fromRow(row: SyncStateRow): SyncState {
+  const key = `(${row.user_id}, ${row.connector})`;
   return {
     userId: row.user_id,
     connector: row.connector,
     subject: row.subject,
-    appliedGroups: decodeStrings(row.applied_groups, 'sync_states.applied_groups'),
+    appliedGroups: readColumn(stringsSchema, row.applied_groups, 'sync_states.applied_groups', key),
     lastLoginAt: row.last_login_at,
     lastReconciledAt: row.last_reconciled_at,
     lastSeenByPrewarmAt: row.last_seen_by_prewarm_at,
-    pendingAdd: decodeMemberships(row.pending_add, 'sync_states.pending_add'),
-    pendingRemove: decodeMemberships(row.pending_remove, 'sync_states.pending_remove'),
+    pendingAdd: readColumn(membershipsSchema, row.pending_add, 'sync_states.pending_add', key),
+    pendingRemove: readColumn(membershipsSchema, row.pending_remove, 'sync_states.pending_remove', key),
     status: row.status,
     lastError: row.last_error,
   };
 }
 
-export function createSyncStateQueries(db: Database): SyncStateQueries {
+export function createSyncStateQueries(db: Database): MethodsOf<SyncStateStore> {
   const selectOne = db.prepare<[string, string], SyncStateRow>(
     'SELECT * FROM sync_states WHERE user_id = ? AND connector = ?',
   );
@@ -62,10 +57,32 @@ export function createSyncStateQueries(db: Database): SyncStateQueries {
        last_seen_by_prewarm_at = excluded.last_seen_by_prewarm_at, pending_add = excluded.pending_add,
        pending_remove = excluded.pending_remove, status = excluded.status, last_error = excluded.last_error`,
   );
-
-  const writeMany = db.transaction((states: SyncState[]) => {
-    for (const state of states) writeOne(state);
-  });
+  // The login's fields only (see `SyncStateStore`): pre-warm's `last_seen_by_prewarm_at` stays.
+  const login = db.prepare<[string, string, string, string, string | null, string | null, SyncStatus, string | null], SyncStateRow>(
+    `INSERT INTO sync_states (user_id, connector, subject, applied_groups, last_login_at, last_reconciled_at,
+       last_seen_by_prewarm_at, pending_add, pending_remove, status, last_error)
+     VALUES (?, ?, ?, ?, ?, ?, NULL, '[]', '[]', ?, ?)
+     ON CONFLICT (user_id, connector) DO UPDATE SET
+       subject = excluded.subject, applied_groups = excluded.applied_groups,
+       last_login_at = excluded.last_login_at, last_reconciled_at = excluded.last_reconciled_at,
+       pending_add = '[]', pending_remove = '[]', status = excluded.status, last_error = excluded.last_error
+     RETURNING *`,
+  );
+  // Pre-warm's fields only, and only those beside `last_seen_by_prewarm_at` while no login wrote
+  // the row since pre-warm read it (`last_login_at IS @readLoginAt`: IS compares NULLs too).
+  const pending = db.prepare<
+    [{ userId: string; connector: string; readLoginAt: string | null; seenAt: string | null; add: string; remove: string; status: SyncStatus }],
+    SyncStateRow
+  >(
+    `UPDATE sync_states SET
+       last_seen_by_prewarm_at = coalesce(@seenAt, last_seen_by_prewarm_at),
+       pending_add = CASE WHEN last_login_at IS @readLoginAt THEN @add ELSE pending_add END,
+       pending_remove = CASE WHEN last_login_at IS @readLoginAt THEN @remove ELSE pending_remove END,
+       status = CASE WHEN last_login_at IS @readLoginAt THEN @status ELSE status END,
+       last_error = CASE WHEN last_login_at IS @readLoginAt AND @seenAt IS NOT NULL THEN NULL ELSE last_error END
+     WHERE user_id = @userId AND connector = @connector
+     RETURNING *`,
+  );
   // ISO times of one format compare as strings; max() keeps a later time written meanwhile.
   const touch = db.prepare<[string, string, string, string]>(
     `UPDATE sync_states SET last_login_at = max(coalesce(last_login_at, ''), ?),
@@ -75,37 +92,70 @@ export function createSyncStateQueries(db: Database): SyncStateQueries {
   const touchMany = db.transaction((times: readonly LoginTimes[]) => {
     for (const t of times) touch.run(t.at, t.at, t.userId, t.connector);
   });
+  const writePending = db.transaction((changes: readonly PendingChanges[]): SyncState[] => {
+    const written: SyncState[] = [];
+    for (const change of changes) {
+      checkMemberships(change.pendingAdd);
+      checkMemberships(change.pendingRemove);
+      const row = pending.get({
+        userId: change.userId,
+        connector: change.connector,
+        readLoginAt: change.readLoginAt,
+        seenAt: change.seenAt,
+        add: writeColumn(membershipsSchema, change.pendingAdd, 'pending additions'),
+        remove: writeColumn(membershipsSchema, change.pendingRemove, 'pending removals'),
+        status: change.seenAt === null ? 'absent' : 'fresh',
+      });
+      if (row !== undefined) written.push(fromRow(row));
+    }
+    return written;
+  });
 
   return {
-    get(userId, connector) {
+    getSyncState(userId, connector) {
       const row = selectOne.get(userId, connector);
       return row === undefined ? null : fromRow(row);
     },
-    put: (state) => writeOne(state),
-    putMany: (states) => writeMany.immediate(states),
+    listSyncStates: (connector) => (connector === undefined ? selectAll.all() : selectByConnector.all(connector)).map(fromRow),
+    putSyncState(state) {
+      checkMemberships(state.pendingAdd);
+      checkMemberships(state.pendingRemove);
+      translateConstraints(
+        () =>
+          upsert.run(
+            state.userId,
+            state.connector,
+            state.subject,
+            writeColumn(stringsSchema, state.appliedGroups, 'sync state appliedGroups'),
+            state.lastLoginAt,
+            state.lastReconciledAt,
+            state.lastSeenByPrewarmAt,
+            writeColumn(membershipsSchema, state.pendingAdd, 'pending additions'),
+            writeColumn(membershipsSchema, state.pendingRemove, 'pending removals'),
+            state.status,
+            state.lastError,
+          ),
+        {},
+      );
+    },
+    recordLogin(state: LoginSyncState) {
+      const row = translateConstraints(
+        () =>
+          login.get(
+            state.userId,
+            state.connector,
+            state.subject,
+            writeColumn(stringsSchema, state.appliedGroups, 'sync state appliedGroups'),
+            state.lastLoginAt,
+            state.lastReconciledAt,
+            state.status,
+            state.lastError,
+          ),
+        {},
+      );
+      return fromRow(row!);
+    },
     recordLoginTimes: (times) => touchMany.immediate(times),
-    list: (connector) => (connector === undefined ? selectAll.all() : selectByConnector.all(connector)).map(fromRow),
+    recordPendingChanges: (changes) => translateConstraints(() => writePending.immediate(changes), {}),
   };
-
-  function writeOne(state: SyncState): void {
-    checkMemberships(state.pendingAdd);
-    checkMemberships(state.pendingRemove);
-    translateConstraints(
-      () =>
-        upsert.run(
-          state.userId,
-          state.connector,
-          state.subject,
-          encodeStrings(state.appliedGroups, 'sync state appliedGroups'),
-          state.lastLoginAt,
-          state.lastReconciledAt,
-          state.lastSeenByPrewarmAt,
-          encodeMemberships(state.pendingAdd),
-          encodeMemberships(state.pendingRemove),
-          state.status,
-          state.lastError,
-        ),
-      {},
-    );
-  }
 }

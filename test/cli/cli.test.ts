@@ -165,6 +165,34 @@ describe('jitsync CLI', () => {
     expect(JSON.parse(denied.stdout)).toEqual({ decision: 'deny', reason: 'not_in_allowed_groups' });
   });
 
+  it('a full pre-warm run of the file connector reports 0 api calls, as the daemon does (a file read is no API call)', async () => {
+    const path = writeConfig();
+    const { code, stdout, stderr } = await jitsync(['prewarm', '-c', path, '--full']);
+    expect(code, stderr).toBe(0);
+    expect(stdout).toMatch(/^state +succeeded$/m);
+    expect(stdout).toMatch(/^api calls +0$/m);
+    expect(stdout).toMatch(/^pages +[1-9]\d*$/m);
+  });
+
+  it('a failed pre-warm prints one clear error line above the table, not a log line with a stack trace', async () => {
+    const path = writeConfig();
+    writeFileSync(path, readFileSync(path, 'utf8').replace('path: ./directory.json', 'path: ./missing.json'));
+    const { code, stdout, stderr } = await jitsync(['prewarm', '-c', path]);
+    expect(code).toBe(1);
+    expect(stderr.trimEnd().split('\n')).toEqual([`pre-warm of demo failed: demo: cannot read ${join(dir, 'missing.json')} (ENOENT)`]);
+    expect(stdout).toMatch(/^state +failed$/m);
+    expect(stdout).toMatch(/^error +demo: cannot read .*missing\.json \(ENOENT\)$/m);
+  });
+
+  it('login through an IdP that cannot answer prints the denial as one JSON document (no log line) and exits 3', async () => {
+    const path = writeConfig();
+    writeFileSync(path, readFileSync(path, 'utf8').replace('path: ./directory.json', 'path: ./missing.json'));
+    const { code, stdout, stderr } = await jitsync(['login', '-c', path, '--connector', 'demo', '--subject', '00u1ada', '--email', 'ada@example.com']);
+    expect(code).toBe(3);
+    expect(JSON.parse(stdout)).toEqual({ decision: 'deny', reason: 'idp_unavailable' });
+    expect(stderr).toBe('');
+  });
+
   it('login rejects a malformed email before touching the store', async () => {
     const path = writeConfig();
     const { code, stderr } = await jitsync(['login', '-c', path, '--connector', 'demo', '--subject', 's', '--email', 'nope']);

@@ -6,9 +6,9 @@ import { createDriftService } from '../../daemon/drift/drift-service.js';
 import type { DriftService } from '../../daemon/drift/types.js';
 import { createDriftView } from '../../daemon/drift/drift-view.js';
 import { DEFAULT_SETTINGS, type ProvisioningSettings } from '../../daemon/reconcile/settings.js';
-import { observeWrites } from '../../store/observe.js';
 import { openSqliteStore } from '../../store/sqlite/index.js';
 import type { Account, CachedUser, Membership, Store } from '../../store/types.js';
+import { applyChangeEvent } from '../../store/write-events.js';
 
 /**
  * The drift view keeps its model between reports and folds in the writes it is told of. Whatever
@@ -23,7 +23,7 @@ const GROUPS = ['admins', 'devs', 'ops', 'Team', 'sre'];
 let dir: string;
 let path: string;
 let backend: Store;
-let store: Store; // observed
+let store: Store; // the store whose change feed the view is told of
 let drift: DriftService;
 let accountReads: number;
 
@@ -92,7 +92,8 @@ beforeEach(async () => {
     cached('gus', ['admins']),
   ]);
   const view = createDriftView({ store: backend, connectorIds: ['idp'], settingsFor: () => SETTINGS, pageSize: 3 });
-  store = observeWrites(backend, view);
+  store = backend;
+  store.onChange((event) => applyChangeEvent(view, event));
   drift = createDriftService({ store, view, connectorIds: ['idp'], clock: () => NOW });
 
   await account('u-ada', 'ada', [sync('admins')]);
@@ -156,7 +157,7 @@ describe('the drift view', () => {
     ]);
     await store.putCachedGroups([{ connector: 'idp', id: 'platform', name: 'platform', fetchedAt: LATER }]);
     await store.deleteCachedGroups('idp', ['sre']);
-    await store.putSyncStates([
+    await store.putSyncState(
       {
         userId: 'u-bob',
         connector: 'idp',
@@ -170,7 +171,7 @@ describe('the drift view', () => {
         status: 'stale',
         lastError: null,
       },
-    ]);
+    );
     await store.putConnectorState({ connector: 'idp', cursor: 'c2', lastCompleteRunAt: LATER, lastRunId: 'r2' });
 
     const report = await drift.report();
@@ -198,7 +199,8 @@ describe('the drift view', () => {
 
     // More entries than a report folds in: a full run's worth.
     const view = createDriftView({ store: backend, connectorIds: ['idp'], settingsFor: () => SETTINGS, maxPendingCacheEntries: 3 });
-    const observed = observeWrites(backend, view);
+    const observed = backend;
+    observed.onChange((event) => applyChangeEvent(view, event));
     const service = createDriftService({ store: observed, view, connectorIds: ['idp'], clock: () => NOW });
     await service.report();
     before = reads();
@@ -239,7 +241,8 @@ describe('the drift view', () => {
 
   it('stays exact over many random writes, folded in the background as they pile up', async () => {
     const view = createDriftView({ store: backend, connectorIds: ['idp'], settingsFor: () => SETTINGS, absorbEvery: 5 });
-    const observed = observeWrites(backend, view);
+    const observed = backend;
+    observed.onChange((event) => applyChangeEvent(view, event));
     const service = createDriftService({ store: observed, view, connectorIds: ['idp'], clock: () => NOW });
     await service.report();
     const options: Membership[] = [sync('admins'), sync('devs'), sync('Team'), { organization: 'OrgB', group: 'ops', source: 'manual' }];

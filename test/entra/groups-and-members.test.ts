@@ -67,6 +67,38 @@ describe('entra connector: members', () => {
     expect(options.stats.pages).toBe(4);
   });
 
+  test('with recordNesting, each member says whether it is in the group only through nesting', async () => {
+    const started = await startEntra({}, { pageSize: 2, recordNesting: true });
+    fake = started.fake;
+    const d = fake.directory;
+    const [ada, bob, cy] = ['ada', 'bob', 'cy'].map((n) => d.addUser({ userPrincipalName: `${n}@example.com`, displayName: n.toUpperCase() }));
+    const platform = d.addGroup({ displayName: 'Platform', members: [cy!.id, ada!.id] });
+    const engineering = d.addGroup({ displayName: 'Engineering', members: [ada!.id, bob!.id, platform.id] });
+    const options = callOptions();
+
+    const users = (await collect(started.connector.listMembers({ id: engineering.id, name: 'Engineering' }, options))).flat();
+
+    // ada is in Engineering directly and through Platform: direct.
+    expect(Object.fromEntries(users.map((u) => [u.subject, u.nested]))).toEqual({ [ada!.id]: false, [bob!.id]: false, [cy!.id]: true });
+    // 3 direct members (2 users, 1 group) and 4 objects below, at 2 per page: 2 + 2 requests.
+    expect(fake.graphCalls(`/v1.0/groups/${engineering.id}/members`)).toHaveLength(2);
+    expect(fake.graphCalls(`/v1.0/groups/${engineering.id}/transitiveMembers`)).toHaveLength(2);
+    expect(options.stats.apiCalls).toBe(4);
+  });
+
+  test('without recordNesting, members carry no nesting flag and no direct listing is read', async () => {
+    const started = await startEntra();
+    fake = started.fake;
+    const ada = fake.directory.addUser({ userPrincipalName: 'ada@example.com', displayName: 'ADA' });
+    const inner = fake.directory.addGroup({ displayName: 'inner', members: [ada.id] });
+    const outer = fake.directory.addGroup({ displayName: 'outer', members: [inner.id] });
+
+    const users = (await collect(started.connector.listMembers({ id: outer.id, name: 'outer' }, callOptions()))).flat();
+
+    expect(users).toEqual([{ subject: ada.id, email: 'ada@example.com', name: 'ADA' }]);
+    expect(fake.graphCalls(`/v1.0/groups/${outer.id}/members`)).toHaveLength(0);
+  });
+
   test('a user without mail keeps a null email; a group of groups without users has no members', async () => {
     const started = await startEntra();
     fake = started.fake;

@@ -69,6 +69,9 @@ describe('entra connector: listUsers', () => {
 
     const staff = fake.directory.listGroups()[0]!;
     const inGroup = (await collect(started.connector.listMembers({ id: staff.id, name: 'Staff' }, callOptions()))).flat();
+    // Every member of Staff, so that the comparison below covers all ten of them.
+    const staffIds = [...members.map((u) => u.id), nomail.id, disabled.id];
+    expect(inGroup.map((member) => member.subject).sort()).toEqual(staffIds.sort());
     for (const member of inGroup) expect(listed.get(member.subject)).toEqual(member);
   });
 

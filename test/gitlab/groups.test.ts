@@ -72,6 +72,22 @@ describe('GitLab connector: groups and members', () => {
     for (const call of fake.server.requests) expect(call.path).toMatch(/\/members\/all$/);
   });
 
+  it('with recordNesting, flags members who hold the group only by inheritance, from its direct member list', async () => {
+    const { ada, bob } = seedTree();
+    const connector = connect(fake, { recordNesting: true });
+    const group = (name: string) => ({ id: String(fake.directory.findGroupByPath(name)!.id), name });
+    const nesting = async (name: string) =>
+      Object.fromEntries((await collect(connector.listMembers(group(name), callOptions()))).map((m) => [m.subject, m.nested]));
+
+    expect(await nesting('my-gitlab-group')).toEqual({ [ada.id]: false });
+    expect(await nesting('my-gitlab-group/sub-group')).toEqual({ [ada.id]: true, [bob.id]: false });
+    // Ada is also a direct (Guest) member of `deeper`: direct, though her level there is inherited.
+    expect(await nesting('my-gitlab-group/sub-group/deeper')).toEqual({ [ada.id]: false, [bob.id]: true });
+    // One direct and one inherited listing per group.
+    expect(fake.server.requests.filter((r) => r.path.endsWith('/members'))).toHaveLength(3);
+    expect(fake.server.requests.filter((r) => r.path.endsWith('/members/all'))).toHaveLength(3);
+  });
+
   it('leaves out Minimal Access members, who cannot see the group', async () => {
     const { eve } = seedTree();
     const root = fake.directory.findGroupByPath('my-gitlab-group')!;

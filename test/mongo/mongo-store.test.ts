@@ -183,7 +183,14 @@ describe('MongoDB store', () => {
     await db
       .collection<{ _id: string; username: string; email: string; version: string }>('accounts')
       .insertOne({ _id: 'broken', username: 'x', email: 'x@example.com', version: 'one' });
-    await expect(store.getAccount('broken')).rejects.toThrow(/malformed account document/);
+    await expect(store.getAccount('broken')).rejects.toThrow(/malformed account document "broken" in accounts: user\.disabled: /);
+    await db.collection<{ _id: string }>('sync_states').insertOne({
+      _id: tupleKey('u1', 'okta'),
+      ...{ userId: 'u1', connector: 'okta', subject: 's', appliedGroups: [], lastLoginAt: null, lastReconciledAt: null },
+      ...{ lastSeenByPrewarmAt: null, pendingAdd: [{ organization: 'OrgA', group: 'G', source: 'hand-made' }], pendingRemove: [], status: 'fresh' },
+    });
+    await expect(store.getSyncState('u1', 'okta')).rejects.toThrow(/malformed sync state document .* in sync_states: pendingAdd\.0\.source: /);
+    await expect(store.listSyncStates('okta')).rejects.toBeInstanceOf(StoreError);
   });
 
   it('writes cache pages larger than one bulk chunk and replaces users already cached', async () => {

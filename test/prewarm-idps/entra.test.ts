@@ -106,6 +106,53 @@ describe('pre-warm from Microsoft Entra ID', () => {
     expect(fake.server.requests).toHaveLength(0);
   });
 
+  it('recordNesting: pre-warm records who holds a group only through nesting, for one members call per group', async () => {
+    fake = await startFake();
+    const { users, groups } = seed(fake);
+    const directListings = () => graphPaths(fake!, /^\/v1\.0\/groups\/[^/]+\/members$/);
+
+    // Off by default: no direct-member listing, and the run learns nothing of nesting.
+    workspace = writeConfig({ connector: entraEntry(fake), organizations: ORGANIZATIONS });
+    daemon = await startDaemon(workspace.configPath);
+    const plain = await daemon.daemon.prewarm.run('entra');
+    expect(plain).toMatchObject({ state: 'succeeded', mode: 'full' });
+    expect(directListings()).toHaveLength(0);
+    expect(plain.figures.apiCalls).toBe(fake.graphCalls().length);
+    expect(await daemon.daemon.store.getCachedUser('entra', users.carol.id)).toMatchObject({ nestedGroups: [] });
+    await daemon.stop();
+    workspace.remove();
+
+    fake.server.resetLog();
+    workspace = writeConfig({ connector: { ...entraEntry(fake), recordNesting: true }, organizations: ORGANIZATIONS });
+    daemon = await startDaemon(workspace.configPath);
+    const { store, prewarm } = daemon.daemon;
+    const nesting = await prewarm.run('entra');
+    expect(nesting).toMatchObject({ state: 'succeeded', mode: 'full' });
+    // One page of direct members per group (three groups), and nothing else more.
+    expect(directListings().map((r) => r.path).sort()).toEqual(
+      [groups.backend, groups.platform, groups.ops].map((g) => `/v1.0/groups/${g.id}/members`).sort(),
+    );
+    expect(nesting.figures.apiCalls).toBe(fake.graphCalls().length);
+    expect(nesting.figures.apiCalls).toBe(plain.figures.apiCalls + 3);
+    expect(await store.getCachedUser('entra', users.carol.id)).toMatchObject({
+      groups: ['backend', 'platform'],
+      nestedGroups: ['platform'],
+    });
+    expect(await store.getCachedUser('entra', users.alice.id)).toMatchObject({ groups: ['platform'], nestedGroups: [] });
+
+    const drift = await daemon.call<{ items: Array<{ user: { email: string }; organization: string; group: string }> }>(
+      'GET',
+      '/v1/drift?connector=entra&kind=nested_or_overage',
+    );
+    expect(drift.status).toBe(200);
+    expect(drift.body.items.map((i) => `${i.user.email} ${i.organization}/${i.group}`)).toEqual(['carol@example.com Eng/platform']);
+
+    // carol joins platform directly: the incremental run re-lists it and clears the flag.
+    fake.directory.addMember(groups.platform.id, users.carol.id);
+    expect(await prewarm.run('entra')).toMatchObject({ state: 'succeeded', mode: 'incremental' });
+    expect(await store.getCachedUser('entra', users.carol.id)).toMatchObject({ nestedGroups: [] });
+  });
+
   it('a token with group overage, before any pre-warm, is resolved live through Graph, nesting included', async () => {
     fake = await startFake();
     const { users } = seed(fake);

@@ -109,4 +109,52 @@ describe('pre-warm from GitLab', () => {
     // Outside rootGroups: pre-warm never cached the outsider.
     expect(await daemon.daemon.store.getCachedUser('gitlab', ids.outsider)).toBeNull();
   });
+
+  it('recordNesting: pre-warm records inherited memberships, for one direct members call per group', async () => {
+    const seeded = await startSeeded();
+    fake = seeded.fake;
+    const { ids } = seeded;
+    const entry = { id: 'gitlab', type: 'gitlab', url: fake.server.baseUrl, token: ADMIN_TOKEN, rootGroups: ['my-gitlab-group'] };
+    const directListings = () => fake!.server.requests.filter((r) => /^\/api\/v4\/groups\/[^/]+\/members$/.test(r.path));
+    const membersAll = () => fake!.server.requests.filter((r) => /\/members\/all$/.test(r.path));
+
+    // Off by default: the run learns nothing of inheritance.
+    workspace = writeConfig({ connector: entry, organizations: ORGANIZATIONS });
+    daemon = await startDaemon(workspace.configPath);
+    const plain = await daemon.daemon.prewarm.run('gitlab');
+    expect(plain).toMatchObject({ state: 'succeeded', mode: 'full' });
+    expect(plain.figures.apiCalls).toBe(fake.server.requests.length);
+    const plainDirect = directListings().length; // listUsers reads each subgroup's direct members
+    expect(await daemon.daemon.store.getCachedUser('gitlab', ids.lead)).toMatchObject({ nestedGroups: [] });
+    await daemon.stop();
+    workspace.remove();
+
+    fake.server.resetLog();
+    workspace = writeConfig({ connector: { ...entry, recordNesting: true }, organizations: ORGANIZATIONS });
+    daemon = await startDaemon(workspace.configPath);
+    const { store, prewarm } = daemon.daemon;
+    const nesting = await prewarm.run('gitlab');
+    expect(nesting).toMatchObject({ state: 'succeeded', mode: 'full' });
+    expect(nesting.figures.apiCalls).toBe(fake.server.requests.length);
+    // The two groups' direct members, beside their members/all: two calls more than the default run.
+    expect(directListings()).toHaveLength(plainDirect + 2);
+    expect(membersAll()).toHaveLength(3); // each group's listing, and the root's in listUsers
+    expect(nesting.figures.apiCalls).toBe(plain.figures.apiCalls + 2);
+
+    // lead is a member of the root, and so of its sub-group, only by inheritance.
+    expect(await store.getCachedUser('gitlab', ids.lead)).toMatchObject({
+      groups: ['my-gitlab-group', 'my-gitlab-group/sub-group'],
+      nestedGroups: ['my-gitlab-group/sub-group'],
+    });
+    expect(await store.getCachedUser('gitlab', ids.sub)).toMatchObject({ groups: ['my-gitlab-group/sub-group'], nestedGroups: [] });
+
+    const drift = await daemon.call<{ items: Array<{ user: { subject: string }; organization: string; group: string }> }>(
+      'GET',
+      '/v1/drift?connector=gitlab&kind=nested_or_overage',
+    );
+    expect(drift.status).toBe(200);
+    expect(drift.body.items.map((i) => `${i.user.subject} ${i.organization}/${i.group}`)).toEqual([
+      `${ids.lead} Sonar/my-gitlab-group/sub-group`,
+    ]);
+  });
 });

@@ -166,4 +166,80 @@ describe('pre-warm from LDAP (a real slapd)', () => {
     expect(judy.body.groups).toMatchObject({ source: 'cache', names: ['platform team'] });
     expect(sortedMemberships(judy.body.memberships)).toEqual(expectedMemberships(ORGANIZATIONS, ['platform team']));
   });
+
+  // Last in the file: it reshapes engineering, and puts it back when done.
+  it('records who holds a group only through a nested one, and the drift report names them', async () => {
+    // engineering ∋ platform ∋ bob: bob leaves engineering's own member list for a group inside it.
+    await ldapAdmin(async (admin) => {
+      await admin.add(groupDn('platform'), { objectClass: 'groupOfNames', cn: 'platform', member: personDn('bob') });
+      await admin.modify(groupDn('engineering'), [
+        new Change({ operation: 'delete', modification: new Attribute({ type: 'member', values: [personDn('bob')] }) }),
+        new Change({ operation: 'add', modification: new Attribute({ type: 'member', values: [groupDn('platform')] }) }),
+      ]);
+    });
+    try {
+      workspace = writeConfig({ connector: ldapEntry(), organizations: ORGANIZATIONS });
+      daemon = await startDaemon(workspace.configPath);
+      const { store, prewarm } = daemon.daemon;
+      const nestedOf = async (uid: string) => (await store.getCachedUser('ldap', subject(uid)))?.nestedGroups;
+
+      expect(await prewarm.run('ldap')).toMatchObject({ state: 'succeeded', mode: 'full' });
+      expect(await store.getCachedUser('ldap', subject('bob'))).toMatchObject({
+        groups: ['engineering', 'platform'],
+        nestedGroups: ['engineering'],
+      });
+      expect(await nestedOf('dave')).toEqual(['backend', 'engineering']); // db-team ⊂ backend ⊂ engineering
+      expect(await nestedOf('carol')).toEqual(['engineering']);
+      expect(await nestedOf('alice')).toEqual([]); // named in engineering's member list
+      expect(await nestedOf('frank')).toEqual(['ops']); // the ops ↔ oncall cycle
+
+      // No live look-up has happened: the drift report knows from the run alone.
+      const nestedItems = async () => {
+        const { status, body } = await daemon!.call<{ items: Array<{ user: { email: string }; organization: string; group: string; detail: string }> }>(
+          'GET',
+          '/v1/drift?connector=ldap&kind=nested_or_overage',
+        );
+        expect(status).toBe(200);
+        return body.items.map((i) => `${i.user.email} ${i.organization}/${i.group}: ${i.detail}`).sort();
+      };
+      expect(await nestedItems()).toEqual([
+        'bob@example.com Eng/engineering: holds engineering only through a nested group',
+        'carol@example.com Eng/engineering: holds engineering only through a nested group',
+        'dave@example.com Eng/backend: holds backend only through a nested group',
+        'dave@example.com Eng/engineering: holds engineering only through a nested group',
+      ]);
+
+      // bob is named in engineering again: the incremental run re-lists it and clears the flag.
+      await ldapAdmin((admin) =>
+        admin.modify(groupDn('engineering'), [
+          new Change({ operation: 'add', modification: new Attribute({ type: 'member', values: [personDn('bob')] }) }),
+        ]),
+      );
+      expect(await prewarm.run('ldap')).toMatchObject({ state: 'succeeded', mode: 'incremental' });
+      expect(await nestedOf('bob')).toEqual([]);
+      expect(await nestedOf('dave')).toEqual(['backend', 'engineering']);
+      expect((await nestedItems()).filter((line) => line.startsWith('bob@'))).toEqual([]);
+    } finally {
+      await ldapAdmin(async (admin) => {
+        await admin.modify(groupDn('engineering'), [
+          new Change({ operation: 'delete', modification: new Attribute({ type: 'member', values: [groupDn('platform')] }) }),
+        ]);
+        await admin.del(groupDn('platform'));
+        await admin
+          .modify(groupDn('engineering'), [
+            new Change({ operation: 'add', modification: new Attribute({ type: 'member', values: [personDn('bob')] }) }),
+          ])
+          .catch(() => undefined); // already back when the test got that far
+      });
+    }
+  });
 });
+
+async function ldapAdmin(work: (admin: Client) => Promise<unknown>): Promise<void> {
+  const admin = await slapd.admin();
+  try {
+    await work(admin);
+  } finally {
+    await admin.unbind();
+  }
+}

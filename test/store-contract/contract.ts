@@ -7,6 +7,7 @@ import {
   type AccountChange,
   type AuditEntry,
   type CachedUser,
+  type ChangeEvent,
   type Identity,
   type Invitation,
   type Membership,
@@ -15,6 +16,7 @@ import {
   type Store,
   type SyncState,
 } from '../../store/types.js';
+import { WRITE_METHODS } from '../../store/write-events.js';
 
 /**
  * The store contract: every backend runs this suite through a ten-line test file. Each test gets
@@ -123,9 +125,9 @@ export interface ContractOptions {
    */
   bulkRacers?: number;
   /**
-   * False when update operators such as `$max` read and write in two steps (FerretDB 1.x), so
-   * that concurrent ones can lose an update: the race of `recordLoginTimes` is then skipped, as
-   * the report shows, since it fails there.
+   * False when updates read and write in two steps (FerretDB 1.x), so that concurrent ones can
+   * lose an update: the races of `recordLoginTimes` and of the two sync-state writers are then
+   * skipped, as the report shows, since they fail there.
    */
   atomicUpdateOperators?: boolean;
 }
@@ -660,14 +662,101 @@ export function describeStoreContract(label: string, open: () => Promise<Store>,
     });
 
     describe('sync state', () => {
-      it('bulk put upserts many sync states at once', async () => {
-        const states = Array.from({ length: 500 }, (_, i) => syncState(`user-${i}`, 'okta-prod'));
-        await store.putSyncStates(states);
-        await store.putSyncStates([syncState('user-7', 'okta-prod', { status: 'absent', pendingRemove: [m('OrgA', 'G', 'sync')] })]);
-        const listed = await store.listSyncStates('okta-prod');
-        expect(listed).toHaveLength(500);
-        expect(await store.getSyncState('user-7', 'okta-prod')).toMatchObject({ status: 'absent' });
-        expect(await store.getSyncState('user-8', 'okta-prod')).toEqual(states[8]);
+      it('pre-warm writes the pending changes of many states at once, leaving out rows that do not exist', async () => {
+        // More than one bulk command's worth on MongoDB.
+        const states = Array.from({ length: 60 }, (_, i) => syncState(`user-${i}`, 'okta-prod', { status: 'stale', lastError: 'timeout' }));
+        for (const state of states) await store.putSyncState(state);
+        const changes = states.map((state, i) => ({
+          userId: state.userId,
+          connector: state.connector,
+          readLoginAt: state.lastLoginAt,
+          seenAt: i === 7 ? null : T2,
+          pendingAdd: i === 7 ? [] : [m('OrgA', `G${i}`)],
+          pendingRemove: [],
+        }));
+        const missing = { ...changes[0]!, userId: 'user-missing' };
+        const written = await store.recordPendingChanges([...changes, missing]);
+        expect(written).toHaveLength(60);
+        expect(await store.getSyncState('user-missing', 'okta-prod')).toBeNull();
+        expect(await store.listSyncStates('okta-prod')).toHaveLength(60);
+        // Seen: pending changes, fresh, error cleared, seen now. Absent: nothing pending, error kept.
+        const eight = { ...states[8]!, pendingAdd: [m('OrgA', 'G8')], status: 'fresh' as const, lastError: null, lastSeenByPrewarmAt: T2 };
+        expect(await store.getSyncState('user-8', 'okta-prod')).toEqual(eight);
+        expect(written.find((s) => s.userId === 'user-8')).toEqual(eight);
+        expect(await store.getSyncState('user-7', 'okta-prod')).toEqual({ ...states[7]!, pendingAdd: [], status: 'absent' });
+        expect(await store.recordPendingChanges([])).toEqual([]);
+      });
+
+      it("keeps a login's write made between pre-warm's read and its write", async () => {
+        await store.putSyncState(syncState('user-1', 'okta-prod', { lastSeenByPrewarmAt: T0 }));
+        const read = (await store.getSyncState('user-1', 'okta-prod'))!; // pre-warm reads…
+        const login = await store.recordLogin({
+          userId: 'user-1',
+          connector: 'okta-prod',
+          subject: 'sub-user-1',
+          appliedGroups: ['Engineering', 'Sales'],
+          lastLoginAt: T1,
+          lastReconciledAt: T1,
+          status: 'stale',
+          lastError: 'idp timeout',
+        });
+        // …then writes what it computed from the state as it was.
+        await store.recordPendingChanges([
+          { userId: 'user-1', connector: 'okta-prod', readLoginAt: read.lastLoginAt, seenAt: T2, pendingAdd: [m('OrgA', 'Old')], pendingRemove: [] },
+        ]);
+        const expected: SyncState = { ...login, lastSeenByPrewarmAt: T2 };
+        expect(await store.getSyncState('user-1', 'okta-prod')).toEqual(expected);
+        expect(expected).toMatchObject({ appliedGroups: ['Engineering', 'Sales'], lastLoginAt: T1, status: 'stale', lastError: 'idp timeout', pendingAdd: [] });
+      });
+
+      it("keeps pre-warm's time of sight written between a login's read and its write, and empties what the login applied", async () => {
+        await store.putSyncState(syncState('user-1', 'okta-prod', { lastSeenByPrewarmAt: T0, pendingAdd: [m('OrgA', 'Admins')] }));
+        await store.recordPendingChanges([
+          { userId: 'user-1', connector: 'okta-prod', readLoginAt: T0, seenAt: T1, pendingAdd: [m('OrgA', 'Admins')], pendingRemove: [] },
+        ]);
+        const login = { userId: 'user-1', connector: 'okta-prod', subject: 's', appliedGroups: ['Admins'], lastLoginAt: T2, lastReconciledAt: T2 };
+        const written = await store.recordLogin({ ...login, status: 'fresh', lastError: null });
+        const expected: SyncState = { ...login, status: 'fresh', lastError: null, lastSeenByPrewarmAt: T1, pendingAdd: [], pendingRemove: [] };
+        expect(written).toEqual(expected);
+        expect(await store.getSyncState('user-1', 'okta-prod')).toEqual(expected);
+      });
+
+      it('creates the state at a first login, with nothing pending and never seen by pre-warm', async () => {
+        const login = { userId: 'user-1', connector: 'okta-prod', subject: 's', appliedGroups: [], lastLoginAt: T0, lastReconciledAt: T0 };
+        const written = await store.recordLogin({ ...login, status: 'fresh', lastError: null });
+        expect(written).toEqual({ ...login, status: 'fresh', lastError: null, lastSeenByPrewarmAt: null, pendingAdd: [], pendingRemove: [] });
+        expect(await store.getSyncState('user-1', 'okta-prod')).toEqual(written);
+      });
+
+      // FerretDB 1.x writes each update as a whole document read before: concurrent field-level
+      // writes can undo each other there, as with `$max` below.
+      it.skipIf(options.atomicUpdateOperators === false)(`keeps every field of its writer when ${RACERS} logins and pre-warm writes of one state race`, async () => {
+        await store.putSyncState(syncState('user-1', 'okta-prod', { lastLoginAt: null, lastSeenByPrewarmAt: null }));
+        const logins = Array.from({ length: RACERS }, (_, i) => ({
+          userId: 'user-1',
+          connector: 'okta-prod',
+          subject: 'sub-user-1',
+          appliedGroups: [`G${i}`],
+          lastLoginAt: at(T1, i),
+          lastReconciledAt: at(T1, i),
+          status: 'fresh' as const,
+          lastError: null,
+        }));
+        const outcomes = await Promise.allSettled([
+          ...logins.map((login) => store.recordLogin(login)),
+          ...Array.from({ length: bulkRacers }, () =>
+            store.recordPendingChanges([
+              { userId: 'user-1', connector: 'okta-prod', readLoginAt: null, seenAt: T2, pendingAdd: [m('OrgA', 'X')], pendingRemove: [] },
+            ]),
+          ),
+        ]);
+        expect(outcomes.filter((o) => o.status === 'rejected')).toEqual([]);
+        const stored = (await store.getSyncState('user-1', 'okta-prod'))!;
+        // Whatever the order: one login's fields whole, and pre-warm's time of sight.
+        const winner = logins.find((login) => login.appliedGroups[0] === stored.appliedGroups[0])!;
+        expect(stored).toMatchObject({ ...winner, lastSeenByPrewarmAt: T2 });
+        // Pre-warm's pending changes only if it wrote before every login, which then emptied them.
+        expect(stored.pendingAdd).toEqual([]);
       });
 
       it('stores, replaces and lists sync states, optionally by connector', async () => {
@@ -754,7 +843,7 @@ export function describeStoreContract(label: string, open: () => Promise<Store>,
 
       it.skipIf(options.atomicUpdateOperators === false)(`records ${bulkRacers} concurrent batches of overlapping login times, keeping the latest time of each`, async () => {
         const users = Array.from({ length: 24 }, (_, n) => `user-${n}`);
-        await store.putSyncStates(users.map((u) => syncState(u, 'okta-prod')));
+        for (const u of users) await store.putSyncState(syncState(u, 'okta-prod'));
         const batches = Array.from({ length: bulkRacers }, (_, i) =>
           Array.from({ length: 20 }, (_, j) => ({ userId: users[(j + i * 7) % 24]!, connector: 'okta-prod', at: at(T1, i) })),
         );
@@ -765,6 +854,173 @@ export function describeStoreContract(label: string, open: () => Promise<Store>,
         for (const state of await store.listSyncStates('okta-prod')) {
           expect(state.lastLoginAt).toBe(latest.get(state.userId));
         }
+      });
+    });
+
+    describe('change events', () => {
+      let events: ChangeEvent[];
+      beforeEach(() => {
+        events = [];
+        store.onChange((event) => events.push(event));
+      });
+
+      /** One write per write method: its setup (not recorded), the write, and the events it must report. */
+      interface Case {
+        setup?: () => Promise<unknown>;
+        write: () => Promise<unknown>;
+        events: (result: never) => ChangeEvent[];
+      }
+      const orgA = { key: 'OrgA', defaultGroup: 'Members', groups: ['Admins'] };
+      const group = (connector: string, id: string) => ({ connector, id, name: id, fetchedAt: T0 });
+      const login = { userId: 'user-1', connector: 'okta-prod', subject: 's', appliedGroups: ['G'], lastLoginAt: T1, lastReconciledAt: T1, status: 'fresh' as const, lastError: null };
+      const run: PrewarmRun = {
+        id: 'run-1',
+        connector: 'okta-prod',
+        mode: 'full',
+        state: 'running',
+        startedAt: T0,
+        finishedAt: null,
+        figures: { apiCalls: 0, pages: 0, retries: 0, groups: 0, users: 0, memberships: 0, errors: 0 },
+        details: { groupsTotal: null, absentMarked: 0, membershipsRemoved: 0, guard: null, driftSummary: null },
+        error: null,
+      };
+      const scimUser = { connector: 'scim', resourceType: 'User' as const, id: 'r1', attributes: { userName: 'ada' }, version: 1, created: T0, lastModified: T0 };
+      const none = () => [];
+      const other = () => [{ kind: 'other' as const }];
+      const cases: Record<string, Case> = {
+        probeWrite: { write: () => store.probeWrite(), events: none },
+        createAccount: {
+          write: () => store.createAccount(newUser(1), [m('OrgA', 'Admins')], T0),
+          events: (account: Account) => [{ kind: 'account', account }],
+        },
+        updateAccount: {
+          setup: () => store.createAccount(newUser(1), [], T0),
+          write: () => store.updateAccount('user-1', applying(() => ({ disabled: true })), T1),
+          events: (outcome: { account: Account }) => [{ kind: 'account', account: outcome.account }],
+        },
+        createOrganization: { write: () => store.createOrganization(orgA), events: other },
+        ensureOrganization: { write: () => store.ensureOrganization(orgA), events: other },
+        addGroup: { setup: () => store.createOrganization(orgA), write: () => store.addGroup('OrgA', 'Dev'), events: other },
+        createInvitation: { write: () => store.createInvitation(invitation('inv-1', 'ada@example.com')), events: other },
+        acceptInvitations: {
+          setup: () => store.createInvitation(invitation('inv-1', 'ada@example.com')),
+          write: () => store.acceptInvitations(['inv-1'], 'user-1', T1),
+          events: other,
+        },
+        putCachedUser: {
+          write: () => store.putCachedUser(cachedUser('okta-prod', '00u1')),
+          events: () => [{ kind: 'cached-users', users: [cachedUser('okta-prod', '00u1')] }],
+        },
+        putCachedUsers: {
+          write: () => store.putCachedUsers([cachedUser('okta-prod', '00u1'), cachedUser('okta-prod', '00u2')]),
+          events: () => [{ kind: 'cached-users', users: [cachedUser('okta-prod', '00u1'), cachedUser('okta-prod', '00u2')] }],
+        },
+        putCachedGroups: {
+          write: () => store.putCachedGroups([group('okta-prod', 'g1'), group('entra', 'g2'), group('okta-prod', 'g3')]),
+          events: () => [
+            { kind: 'connector', connector: 'okta-prod' },
+            { kind: 'connector', connector: 'entra' },
+          ],
+        },
+        replaceCachedGroups: {
+          write: () => store.replaceCachedGroups('okta-prod', [group('okta-prod', 'g1')]),
+          events: () => [{ kind: 'connector', connector: 'okta-prod' }],
+        },
+        deleteCachedGroups: {
+          setup: () => store.putCachedGroups([group('okta-prod', 'g1')]),
+          write: () => store.deleteCachedGroups('okta-prod', ['g1']),
+          events: () => [{ kind: 'connector', connector: 'okta-prod' }],
+        },
+        putSyncState: {
+          write: () => store.putSyncState(syncState('user-1', 'okta-prod')),
+          events: () => [{ kind: 'sync-state', state: syncState('user-1', 'okta-prod') }],
+        },
+        recordLogin: {
+          setup: () => store.putSyncState(syncState('user-1', 'okta-prod', { lastSeenByPrewarmAt: T0 })),
+          write: () => store.recordLogin(login),
+          events: () => [{ kind: 'sync-state', state: { ...login, lastSeenByPrewarmAt: T0, pendingAdd: [], pendingRemove: [] } }],
+        },
+        recordLoginTimes: {
+          setup: () => store.putSyncState(syncState('user-1', 'okta-prod')),
+          write: () => store.recordLoginTimes([{ userId: 'user-1', connector: 'okta-prod', at: T2 }]),
+          events: none,
+        },
+        recordPendingChanges: {
+          setup: () => store.putSyncState(syncState('user-1', 'okta-prod')),
+          write: () =>
+            store.recordPendingChanges([
+              { userId: 'user-1', connector: 'okta-prod', readLoginAt: T0, seenAt: T2, pendingAdd: [], pendingRemove: [m('OrgA', 'X')] },
+              { userId: 'user-9', connector: 'okta-prod', readLoginAt: T0, seenAt: T2, pendingAdd: [], pendingRemove: [] },
+            ]),
+          events: () => [
+            {
+              kind: 'sync-state',
+              state: syncState('user-1', 'okta-prod', { pendingAdd: [], pendingRemove: [m('OrgA', 'X')], lastSeenByPrewarmAt: T2 }),
+            },
+          ],
+        },
+        acquireLease: { write: () => store.acquireLease('prewarm:okta', 'a', 60_000, T0), events: none },
+        releaseLease: { setup: () => store.acquireLease('prewarm:okta', 'a', 60_000, T0), write: () => store.releaseLease('prewarm:okta', 'a'), events: none },
+        putPrewarmRun: { write: () => store.putPrewarmRun(run), events: none },
+        putConnectorState: {
+          write: () => store.putConnectorState({ connector: 'entra', cursor: null, lastCompleteRunAt: T0, lastRunId: null }),
+          events: () => [{ kind: 'connector', connector: 'entra' }],
+        },
+        appendAudit: { write: () => store.appendAudit({ at: T0, actor: 'cli', action: 'x', userId: null, details: {} }), events: none },
+        createScimResource: { write: () => store.createScimResource(scimUser), events: none },
+        updateScimResource: {
+          setup: () => store.createScimResource(scimUser),
+          write: () => store.updateScimResource('scim', 'User', 'r1', () => ({ attributes: { userName: 'ada2' }, result: null }), T1),
+          events: none,
+        },
+        deleteScimResource: { setup: () => store.createScimResource(scimUser), write: () => store.deleteScimResource('scim', 'User', 'r1'), events: none },
+      };
+
+      it('has a case below for every method that writes', () => {
+        expect(Object.keys(cases).sort()).toEqual([...WRITE_METHODS].sort());
+      });
+
+      for (const [name, { setup, write, events: expected }] of Object.entries(cases)) {
+        it(`reports ${name} once it committed`, async () => {
+          await setup?.();
+          events.length = 0;
+          const result = await write();
+          // Reported before the write's promise settled: a report asked for next sees it.
+          expect(events).toEqual(expected(result as never));
+        });
+      }
+
+      it('reports nothing for reads, and nothing for a write that changes nothing', async () => {
+        await store.createAccount(newUser(1), [], T0);
+        events.length = 0;
+        await store.getAccount('user-1');
+        await store.listAccounts({ afterId: null, limit: 10 });
+        await store.listSyncStates();
+        await store.listCachedUsers('okta-prod');
+        await store.updateAccount('user-1', () => ({ change: null, result: null }), T1);
+        expect(events).toEqual([]);
+      });
+
+      it('reports a failed write as other (the drift model rebuilds), a failed silent write as nothing', async () => {
+        await store.createAccount(newUser(1), [], T0);
+        events.length = 0;
+        await expect(store.createAccount(newUser(1), [], T0)).rejects.toBeInstanceOf(AlreadyExistsError);
+        await expect(store.updateAccount('nobody', applying(() => ({ disabled: true })), T1)).rejects.toBeInstanceOf(NotFoundError);
+        await expect(store.addGroup('NoSuchOrg', 'Dev')).rejects.toBeInstanceOf(NotFoundError);
+        expect(events).toEqual([{ kind: 'other' }, { kind: 'other' }, { kind: 'other' }]);
+        events.length = 0;
+        await expect(store.acquireLease('x', 'a', 0, T0)).rejects.toThrow();
+        expect(events).toEqual([]);
+      });
+
+      it('tells every listener until it unsubscribes', async () => {
+        const second: ChangeEvent[] = [];
+        const unsubscribe = store.onChange((event) => second.push(event));
+        await store.createOrganization(orgA);
+        unsubscribe();
+        await store.addGroup('OrgA', 'Dev');
+        expect(second).toEqual([{ kind: 'other' }]);
+        expect(events).toEqual([{ kind: 'other' }, { kind: 'other' }]);
       });
     });
 

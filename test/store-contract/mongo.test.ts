@@ -1,6 +1,6 @@
 import { MongoClient } from 'mongodb';
 import { inject } from 'vitest';
-import { openMongoStore } from '../../store/mongo/index.js';
+import { openStore } from '../../store/open.js';
 import type { Store } from '../../store/types.js';
 import { freshDatabaseUrl } from '../mongo/databases.js';
 import { describeStoreContract } from './contract.js';
@@ -8,7 +8,8 @@ import { describeStoreContract } from './contract.js';
 /** Each store gets its own database, dropped when the store closes. */
 async function openFresh(): Promise<Store> {
   const { url, database } = freshDatabaseUrl('contract');
-  const store = await openMongoStore(url);
+  // As the daemon opens it (daemon/main.ts).
+  const store = await openStore({ kind: 'mongodb', url });
   return {
     ...store,
     async close() {

@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
+import { openStore } from '../../store/open.js';
 import { openSqliteStore } from '../../store/sqlite/index.js';
 import { MIGRATIONS } from '../../store/sqlite/migrations.js';
 import { classifySqliteError } from '../../store/sqlite/lock-wait.js';
@@ -16,7 +17,8 @@ let n = 0;
 const freshPath = (): string => join(dir, `store-${++n}.db`);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-describeStoreContract('sqlite', async () => openSqliteStore(freshPath()));
+// As the daemon opens it (daemon/main.ts).
+describeStoreContract('sqlite', () => openStore({ kind: 'sqlite', path: freshPath() }));
 
 // SQLite-only behaviour: files, migrations, input checks and several processes on one file.
 describe('sqlite store', () => {
@@ -91,6 +93,22 @@ describe('sqlite store', () => {
     expect(account?.user.name).toBe('Ada');
     expect(account?.version).toBe(1);
     await expect(store.acquireLease('l', 'h', 1000, 'not a time')).rejects.toThrow(/not an ISO-8601 timestamp/);
+    await store.close();
+  });
+
+  it('reports a corrupt JSON column as a StoreError naming the column, the row and the field', async () => {
+    const path = freshPath();
+    const store = openSqliteStore(path);
+    const state = { userId: 'u1', connector: 'okta', subject: 's', appliedGroups: [], lastLoginAt: T0, lastReconciledAt: T0, status: 'fresh' as const, lastError: null };
+    await store.recordLogin(state);
+    await store.putCachedUser({ connector: 'okta', subject: 's', email: null, name: null, groups: ['a'], nestedGroups: [], fetchedAt: T0, origin: 'prewarm', absentSince: null });
+    const raw = new Database(path);
+    raw.prepare(`UPDATE sync_states SET pending_add = '[{"organization":"OrgA","group":"G","source":"hand-made"}]'`).run();
+    raw.prepare(`UPDATE cached_users SET groups = '["a", 7'`).run();
+    raw.close();
+    await expect(store.getSyncState('u1', 'okta')).rejects.toThrow(/^malformed column sync_states\.pending_add of \(u1, okta\): 0\.source: /);
+    await expect(store.listSyncStates()).rejects.toBeInstanceOf(StoreError);
+    await expect(store.getCachedUser('okta', 's')).rejects.toThrow('malformed column cached_users.groups of (okta, s): not valid JSON');
     await store.close();
   });
 

@@ -1,10 +1,13 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { z } from 'zod';
 import { connectorDefinitions } from '../../connectors/registry.js';
 import { parseConfig } from '../../daemon/config/load.js';
 import { createLogger } from '../../daemon/logger.js';
 import { createDaemon, type Daemon } from '../../daemon/main.js';
+import { answers, type LoginAllowed } from './api.js';
 
 export const HOOK_TOKEN = 'test-hook-token-0123456789';
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
@@ -27,9 +30,13 @@ export const DIRECTORY = {
   ],
 };
 
-export interface Answer {
+/**
+ * One HTTP answer. `T` is its body's type when the test states it (`call<UserView>(…)`, or
+ * `callExpecting`, which also checks it); unstated, the body is the parsed JSON, unchecked.
+ */
+export interface Answer<T = any> {
   status: number;
-  body: any;
+  body: T;
   headers: Headers;
 }
 
@@ -38,8 +45,17 @@ export interface TestDaemon {
   url: string;
   dir: string;
   /** POSTs/GETs with the right token for the route unless `token` says otherwise. */
-  call(method: string, path: string, body?: unknown, token?: string | null): Promise<Answer>;
-  login(body: Record<string, unknown>): Promise<Answer>;
+  call<T = any>(method: string, path: string, body?: unknown, token?: string | null): Promise<Answer<T>>;
+  /**
+   * A call that must answer `status` with a body of `schema`'s shape (one of `answers` in
+   * `./api.ts`: the API's own schemas); returns that body, as sent. Anything else fails the test,
+   * naming the status and body that came instead.
+   */
+  callExpecting<S extends z.ZodType>(status: number, schema: S, method: string, path: string, body?: unknown): Promise<z.output<S>>;
+  /** `POST /v1/logins` through the `demo` connector unless `body` names another. */
+  login<T = any>(body: Record<string, unknown>): Promise<Answer<T>>;
+  /** A login that must be allowed: its answer, checked against the API's schema. */
+  signIn(body: Record<string, unknown>): Promise<LoginAllowed>;
   stop(): Promise<void>;
   /** Stops the daemon and starts a new one on the same config and folder (the state stays). */
   restart(): Promise<TestDaemon>;
@@ -59,6 +75,8 @@ export async function startDaemon(
     dir?: string;
     /** More `server:` keys, as YAML lines indented by two spaces. */
     server?: string;
+    /** Where the daemon logs (default: nowhere), for tests that read its log lines. */
+    logger?: Logger;
   } = {},
 ): Promise<TestDaemon> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'jitsync-test-'));
@@ -82,10 +100,10 @@ connectors:
 ${options.extra ?? ''}
 `;
   const config = parseConfig(text, { baseDir: dir, env: {}, definitions: connectorDefinitions });
-  const daemon = await createDaemon(config, createLogger('silent'), { prewarmJitterMs: 0 });
+  const daemon = await createDaemon(config, options.logger ?? createLogger('silent'), { prewarmJitterMs: 0 });
   const address = await daemon.listen();
 
-  const call: TestDaemon['call'] = async (method, path, body, token) => {
+  const call = async <T,>(method: string, path: string, body?: unknown, token?: string | null): Promise<Answer<T>> => {
     const bearer = token === undefined ? (path.startsWith('/v1/logins') ? HOOK_TOKEN : ADMIN_TOKEN) : token;
     const response = await fetch(`${address}${path}`, {
       method,
@@ -96,7 +114,18 @@ ${options.extra ?? ''}
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     });
     const text = await response.text();
-    return { status: response.status, body: text ? JSON.parse(text) : null, headers: response.headers };
+    return { status: response.status, body: (text ? JSON.parse(text) : null) as T, headers: response.headers };
+  };
+
+  const callExpecting: TestDaemon['callExpecting'] = async (status, schema, method, path, body) => {
+    const answer = await call<unknown>(method, path, body);
+    const checked = schema.safeParse(answer.body);
+    if (answer.status !== status || !checked.success) {
+      const why = checked.success ? '' : `\n${z.prettifyError(checked.error)}`;
+      throw new Error(`${method} ${path}: expected ${status}, got ${answer.status} ${JSON.stringify(answer.body)}${why}`);
+    }
+    // The body as sent, not the schema's copy: a test sees every field the daemon wrote.
+    return answer.body as z.output<typeof schema>;
   };
 
   return {
@@ -104,7 +133,9 @@ ${options.extra ?? ''}
     url: address,
     dir,
     call,
-    login: (body) => call('POST', '/v1/logins', { connector: 'demo', ...body }),
+    callExpecting,
+    login: <T,>(body: Record<string, unknown>) => call<T>('POST', '/v1/logins', { connector: 'demo', ...body }),
+    signIn: (body) => callExpecting(200, answers.loginAllowed, 'POST', '/v1/logins', { connector: 'demo', ...body }),
     async stop() {
       await daemon.close();
       rmSync(dir, { recursive: true, force: true });

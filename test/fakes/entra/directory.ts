@@ -172,6 +172,11 @@ export class Directory {
     return group ? { kind: 'group', ...group } : undefined;
   }
 
+  /** The users and groups `groupId` holds directly, in the order they were added. */
+  directMembers(groupId: string): DirectoryObject[] {
+    return this.requireGroup(groupId).members.flatMap((id) => this.findObject(id) ?? []);
+  }
+
   /** Every user and group below `groupId`, nesting flattened, each once, breadth first. */
   transitiveMembers(groupId: string): DirectoryObject[] {
     const seen = new Set<string>();

@@ -164,7 +164,8 @@ export class FakeEntra {
     if (collection === 'groups' && get) {
       if (segments.length === 1) return this.listGroups(request);
       if (segments.length === 2 && id === 'delta') return this.delta.handle(request, this.baseUrl);
-      if (segments.length === 3 && relation === 'transitiveMembers') return this.transitiveMembers(request, id!);
+      if (segments.length === 3 && relation === 'transitiveMembers') return this.memberList(request, id!, 'transitive');
+      if (segments.length === 3 && relation === 'members') return this.memberList(request, id!, 'direct');
       if (segments.length === 4 && relation === 'transitiveMemberOf' && cast === 'microsoft.graph.group') {
         const group = this.directory.findGroup(id!);
         if (!group) throw notFound(id!);
@@ -212,12 +213,14 @@ export class FakeEntra {
     return page(this.baseUrl, request, items, paging, { '@odata.context': `${this.baseUrl}/v1.0/$metadata#users` });
   }
 
-  private transitiveMembers(request: LoggedRequest, groupId: string): FakeResponse {
+  /** `GET /groups/{id}/members` (direct members) or `/transitiveMembers` (nesting flattened). */
+  private memberList(request: LoggedRequest, groupId: string, which: 'direct' | 'transitive'): FakeResponse {
     allowQuery(request, ['$select', '$top', '$skiptoken']);
     const select = parseSelect(request, 'directoryObject');
     const paging = parsePaging(request);
     if (!this.directory.findGroup(groupId)) throw notFound(groupId);
-    const items = this.directory.transitiveMembers(groupId).map((o) => serializeObject(o, select));
+    const objects = which === 'direct' ? this.directory.directMembers(groupId) : this.directory.transitiveMembers(groupId);
+    const items = objects.map((o) => serializeObject(o, select));
     return page(this.baseUrl, request, items, paging);
   }
 

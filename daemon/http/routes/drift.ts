@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { badRequest } from '../errors.js';
-import type { JitsyncServer } from '../http/app.js';
-import { queryInteger, queryList, queryString } from '../http/query.js';
-import * as s from '../http/schemas.js';
-import { MAX_LIMIT } from './drift-service.js';
-import { DRIFT_KINDS, isDriftKind, type DriftFormat, type DriftKind, type DriftService } from './types.js';
-
+import { MAX_LIMIT } from '../../drift/drift-service.js';
+import { DRIFT_KINDS, isDriftKind, type DriftFormat, type DriftKind } from '../../drift/types.js';
+import { badRequest } from '../../errors.js';
+import { errors, security } from '../openapi.js';
+import { queryInteger, queryList, queryString } from '../query.js';
+import * as s from '../schemas.js';
+import type { Routes } from './types.js';
 
 /** Page size when the request names none (CSV exports everything unless limited). */
 export const DEFAULT_LIMIT = 1_000;
@@ -26,12 +26,8 @@ export function driftQuery(connectorIds: readonly string[] = []) {
     .strict();
 }
 
-/** `GET /v1/drift`: the report as JSON, CSV or an HTML page (README: Drift report). */
-export function driftRoute(
-  app: JitsyncServer,
-  drift: DriftService,
-  shared: { errors: Record<number, z.ZodType>; security: Array<Record<string, string[]>>; connectorIds: readonly string[] },
-): void {
+/** `GET /v1/drift`: the report as JSON, CSV or an HTML page (docs/drift.md). */
+export const driftRoutes: Routes<'drift' | 'connectorIds'> = (app, deps) => {
   app.get(
     '/v1/drift',
     {
@@ -43,8 +39,8 @@ export function driftRoute(
           '`format=json|csv|html` or the Accept header. Filters: `connector`, `organization`, `kind` ' +
           '(repeatable, or a comma list), `user` (id, email or subject); paging with `limit` and `offset`. ' +
           'An unknown connector, organization or kind answers `400` (`unknown_connector`, `unknown_organization`, `invalid_kind`).',
-        security: shared.security,
-        querystring: driftQuery(shared.connectorIds),
+        security: security.admin,
+        querystring: driftQuery(deps.connectorIds),
         response: {
           200: {
             description: 'The report: JSON, a CSV file (RFC 4180, header row), or a self-contained HTML page',
@@ -54,7 +50,7 @@ export function driftRoute(
               'text/html': { schema: z.string() },
             },
           },
-          ...shared.errors,
+          ...errors({}),
         },
       },
     },
@@ -71,7 +67,7 @@ export function driftRoute(
         offset,
         ...(query.limit !== undefined ? { limit: query.limit } : format === 'csv' ? {} : { limit: DEFAULT_LIMIT }),
       };
-      const body = await drift.rendered(filter, format, { nonce });
+      const body = await deps.drift.rendered(filter, format, { nonce });
       reply.header('vary', 'Accept');
       reply.header('cache-control', 'no-store');
       switch (format) {
@@ -92,7 +88,7 @@ export function driftRoute(
       }
     },
   );
-}
+};
 
 function kinds(values: string[]): DriftKind[] {
   const bad = values.filter((v) => !isDriftKind(v));

@@ -1,0 +1,46 @@
+import type { Identity, Store } from '../../store/types.js';
+import type { ConnectorEntry } from '../config/schema.js';
+import type { JitsyncServer } from '../http/app.js';
+import type { ScimConnectorSettings } from './cache-sync.js';
+import { createRateLimit, DEFAULT_BURST, DEFAULT_RATE_PER_SECOND } from './rate-limit.js';
+import { registerScim, type ScimEndpoint } from './routes.js';
+import { createScimService } from './scim-service.js';
+
+/** The SCIM endpoint of every `scim` connector of the config. */
+export function scimEndpoints(connectors: readonly ConnectorEntry[], store: Store): ScimEndpoint[] {
+  return connectors.flatMap((entry) => {
+    if (entry.type !== 'scim') return [];
+    // The entry passed the scim connector's schema (connectors/scim/config.ts): these keys are set.
+    const settings: ScimConnectorSettings = {
+      id: entry.id,
+      subjectAttribute: entry.subjectAttribute === 'userName' ? 'userName' : 'externalId',
+      onDeprovision: entry.onDeprovision === 'remove-memberships' ? 'remove-memberships' : 'disable',
+    };
+    const limit = (entry.rateLimit ?? {}) as { perSecond?: number; burst?: number };
+    return [
+      {
+        service: createScimService(store, settings),
+        token: String(entry.token),
+        rateLimit: createRateLimit({ ratePerSecond: limit.perSecond ?? DEFAULT_RATE_PER_SECOND, burst: limit.burst ?? DEFAULT_BURST }),
+      },
+    ];
+  });
+}
+
+/** Declares the SCIM routes of the config's `scim` connectors on the server. */
+export async function registerScimConnectors(server: JitsyncServer, connectors: readonly ConnectorEntry[], store: Store): Promise<void> {
+  await registerScim(server, scimEndpoints(connectors, store));
+}
+
+/** The SCIM user id behind an identity of a `scim` connector, for `GET /v1/users/{id}`; null otherwise. */
+export function scimIdLookup(connectors: readonly ConnectorEntry[], store: Store): (identity: Identity) => Promise<string | null> {
+  const keys = new Map(
+    connectors.flatMap((entry) => (entry.type === 'scim' ? [[entry.id, entry.subjectAttribute === 'userName' ? 'name' : 'externalId'] as const] : [])),
+  );
+  return async (identity) => {
+    const key = keys.get(identity.connector);
+    if (key === undefined) return null;
+    const [user] = await store.findScimResources(identity.connector, 'User', key, identity.subject);
+    return user?.id ?? null;
+  };
+}

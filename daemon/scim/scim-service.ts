@@ -1,0 +1,217 @@
+import { randomUUID } from 'node:crypto';
+import { ScimUniquenessError } from '../../store/scim-errors.js';
+import { scimKeys, type ScimResource, type ScimResourceType } from '../../store/scim-types.js';
+import { NotFoundError, type Store } from '../../store/types.js';
+import { createCacheSync, subjectOf, type ScimConnectorSettings } from './cache-sync.js';
+import { createDeprovisioning } from './deprovision.js';
+import { notFound, ScimError } from './errors.js';
+import { equalityOf, matches, type Filter } from './filter.js';
+import { applyPatch, type PatchOperation } from './patch.js';
+import { isActive, normalizeAttributes, render } from './resources.js';
+
+/**
+ * One `scim` connector's resources: the store writes, then what they imply for the directory
+ * cache and for accounts (deprovisioning), in that order. A retried request finds the first one's
+ * writes: a replayed POST answers 409 `uniqueness`, and nothing doubles.
+ */
+
+export interface ListQuery {
+  filter: Filter | null;
+  /** 1-based (RFC 7644 §3.4.2.4). */
+  startIndex: number;
+  count: number;
+}
+
+export interface ListResult {
+  total: number;
+  resources: Record<string, unknown>[];
+}
+
+export interface ScimService {
+  readonly settings: ScimConnectorSettings;
+  create(type: ScimResourceType, body: unknown, baseUrl: string): Promise<ScimResource>;
+  get(type: ScimResourceType, id: string): Promise<ScimResource>;
+  list(type: ScimResourceType, query: ListQuery, baseUrl: string): Promise<ListResult>;
+  replace(type: ScimResourceType, id: string, body: unknown, ifMatch: string | null): Promise<ScimResource>;
+  patch(type: ScimResourceType, id: string, operations: PatchOperation[], ifMatch: string | null): Promise<ScimResource>;
+  remove(type: ScimResourceType, id: string, ifMatch: string | null): Promise<void>;
+}
+
+export function createScimService(store: Store, settings: ScimConnectorSettings, clock: () => Date = () => new Date()): ScimService {
+  const connector = settings.id;
+  const cache = createCacheSync(store, settings);
+  const deprovisioning = createDeprovisioning(store, settings);
+
+  /** Store errors in SCIM's words. */
+  async function scimErrors<T>(type: ScimResourceType, id: string | null, write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } catch (error) {
+      if (error instanceof ScimUniquenessError) {
+        throw new ScimError(409, `a ${type} with ${error.attribute} ${JSON.stringify(error.value)} already exists`, 'uniqueness');
+      }
+      if (error instanceof NotFoundError && id !== null) throw notFound(type, id);
+      throw error;
+    }
+  }
+
+  /** An ETag precondition (`If-Match`): `*` or the resource's current `W/"n"`. */
+  function checkVersion(current: ScimResource, ifMatch: string | null): void {
+    if (ifMatch === null || ifMatch.trim() === '*') return;
+    const tags = ifMatch.split(',').map((t) => t.trim());
+    if (!tags.includes(`W/"${current.version}"`) && !tags.includes(`"${current.version}"`)) {
+      throw new ScimError(412, `the ${current.resourceType} changed (now version W/"${current.version}")`);
+    }
+  }
+
+  /**
+   * What a user write implies: its cache entry, and its account as `active` says. Derived from the
+   * state as written, not from the change, so that an IdP's retry of a request that failed half
+   * way (the write committed, the account not) completes it.
+   */
+  async function afterUserWrite(before: ScimResource | null, after: ScimResource | null, now: string): Promise<void> {
+    const oldSubject = before ? subjectOf(settings, before.attributes) : null;
+    const newSubject = after ? subjectOf(settings, after.attributes) : null;
+    if (oldSubject !== null && oldSubject !== newSubject) await cache.absent(oldSubject, now);
+    if (after) await cache.users([after.id], now);
+    const subject = newSubject ?? oldSubject;
+    if (subject === null) return;
+    if (!after) await deprovisioning.disable(subject, before!.id, 'deleted', now);
+    else if (!isActive(after.attributes)) await deprovisioning.disable(subject, after.id, 'deactivated', now);
+    else await deprovisioning.enable(subject, after.id, now);
+  }
+
+  /** What a group write implies: its name in the cache, and the entries of members it gained or lost (all, if renamed). */
+  async function afterGroupWrite(before: ScimResource | null, after: ScimResource | null, now: string): Promise<void> {
+    const was = before ? scimKeys('Group', before.attributes) : null;
+    const is = after ? scimKeys('Group', after.attributes) : null;
+    if (after) await cache.group(after, now);
+    else if (before) await cache.group({ id: before.id, deleted: true }, now);
+    const renamed = was !== null && is !== null && was.name !== is.name;
+    const oldMembers = new Set(was?.members ?? []);
+    const newMembers = new Set(is?.members ?? []);
+    const touched = renamed || !after
+      ? [...oldMembers, ...newMembers]
+      : [...[...newMembers].filter((m) => !oldMembers.has(m)), ...[...oldMembers].filter((m) => !newMembers.has(m))];
+    await cache.users(touched, now);
+  }
+
+  // One at a time: each reads the resources as they are when it runs, so the last one to run,
+  // after the last write, leaves the cache as the resources say, whatever order requests overlap in.
+  let tail: Promise<unknown> = Promise.resolve();
+  function afterWrite(type: ScimResourceType, before: ScimResource | null, after: ScimResource | null, now: string): Promise<void> {
+    const work = () => (type === 'User' ? afterUserWrite(before, after, now) : afterGroupWrite(before, after, now));
+    const run = tail.then(work, work);
+    tail = run.catch(() => undefined);
+    return run;
+  }
+
+  async function requireResource(type: ScimResourceType, id: string): Promise<ScimResource> {
+    const resource = await store.getScimResource(connector, type, id);
+    if (!resource) throw notFound(type, id);
+    return resource;
+  }
+
+  /** The update, with the resource as it was before (for what the write implies). */
+  async function update(
+    type: ScimResourceType,
+    id: string,
+    ifMatch: string | null,
+    next: (current: ScimResource) => Record<string, unknown>,
+  ): Promise<ScimResource> {
+    const now = clock().toISOString();
+    const outcome = await scimErrors(type, id, () =>
+      store.updateScimResource(
+        connector,
+        type,
+        id,
+        (current) => {
+          checkVersion(current, ifMatch);
+          const attributes = next(current);
+          const same = JSON.stringify(attributes) === JSON.stringify(current.attributes);
+          return { attributes: same ? null : attributes, result: current };
+        },
+        now,
+      ),
+    );
+    // A write that changed nothing may be an IdP's retry of one whose effects failed: redo them
+    // (all members of a group, since which ones are new cannot be told any more).
+    await afterWrite(type, outcome.changed ? outcome.result : null, outcome.resource, now);
+    return outcome.resource;
+  }
+
+  return {
+    settings,
+    async create(type, body) {
+      const attributes = normalizeAttributes(type, body);
+      const now = clock().toISOString();
+      const resource: ScimResource = { connector, resourceType: type, id: randomUUID(), attributes, version: 1, created: now, lastModified: now };
+      if (type === 'Group') await checkMembersExist(resource);
+      await scimErrors(type, null, () => store.createScimResource(resource));
+      await afterWrite(type, null, resource, now);
+      return resource;
+    },
+    get: requireResource,
+    async list(type, query, baseUrl) {
+      const equality = query.filter ? equalityOf(query.filter) : null;
+      let candidates: ScimResource[];
+      // The IdPs' checks before a create are one equality: answered from an index, not a scan.
+      const nameAttribute = type === 'User' ? 'username' : 'displayname';
+      if (equality?.attribute === 'id') candidates = await store.getScimResources(connector, type, [equality.value]);
+      else if (equality?.attribute === nameAttribute) candidates = await store.findScimResources(connector, type, 'name', equality.value);
+      else if (equality?.attribute === 'externalid') candidates = await store.findScimResources(connector, type, 'externalId', equality.value);
+      else candidates = await store.listScimResources(connector, type);
+      const rendered = candidates.map((r) => render(r, baseUrl));
+      const selected = query.filter ? rendered.filter((r) => matches(query.filter!, r)) : rendered;
+      const start = Math.max(1, query.startIndex) - 1;
+      return { total: selected.length, resources: selected.slice(start, start + Math.max(0, query.count)) };
+    },
+    async replace(type, id, body, ifMatch) {
+      const attributes = normalizeAttributes(type, body);
+      if (type === 'Group') await checkMembersExist({ attributes } as ScimResource);
+      return update(type, id, ifMatch, () => attributes);
+    },
+    async patch(type, id, operations, ifMatch) {
+      // Validated once outside the store's transaction, so a bad PATCH changes nothing.
+      const current = await requireResource(type, id);
+      const attributes = normalizeAttributes(type, applyPatch(current.attributes, operations));
+      if (type === 'Group') await checkMembersExist({ attributes } as ScimResource);
+      return update(type, id, ifMatch, (latest) => normalizeAttributes(type, applyPatch(latest.attributes, operations)));
+    },
+    async remove(type, id, ifMatch) {
+      const current = await requireResource(type, id);
+      checkVersion(current, ifMatch);
+      const now = clock().toISOString();
+      const removed = await store.deleteScimResource(connector, type, id);
+      if (!removed) throw notFound(type, id);
+      if (type === 'User') {
+        // The user leaves its groups too (RFC 7644 §3.6: it no longer appears in them).
+        for (const group of await store.scimGroupsOfUser(connector, id)) {
+          await update('Group', group.id, null, (g) => ({
+            ...g.attributes,
+            members: (Array.isArray(g.attributes.members) ? g.attributes.members : []).filter(
+              (m) => !(typeof m === 'object' && m !== null && (m as { value?: unknown }).value === id),
+            ),
+          })).catch((error: unknown) => {
+            if (!(error instanceof ScimError && error.status === 404)) throw error;
+          });
+        }
+      }
+      await afterWrite(type, removed, null, now);
+    },
+  };
+
+  /** Members must be users (or groups) this connector holds: a typo'd id is a 400, not a ghost. */
+  async function checkMembersExist(group: Pick<ScimResource, 'attributes'>): Promise<void> {
+    const ids = scimKeys('Group', group.attributes).members;
+    if (ids.length === 0) return;
+    const users = new Set((await store.getScimResources(connector, 'User', ids)).map((u) => u.id));
+    const missing = ids.filter((id) => !users.has(id));
+    if (missing.length === 0) return;
+    const groups = new Set((await store.getScimResources(connector, 'Group', missing)).map((g) => g.id));
+    const unknown = missing.filter((id) => !groups.has(id));
+    if (unknown.length > 0) {
+      throw new ScimError(400, `unknown member ids: ${unknown.slice(0, 5).join(', ')}${unknown.length > 5 ? ', …' : ''}`, 'invalidValue');
+    }
+  }
+}

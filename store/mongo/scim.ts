@@ -1,0 +1,218 @@
+import { MongoServerError, type Db } from 'mongodb';
+import type { MethodsOf } from '../every-method.js';
+import {
+  nameAttribute,
+  scimKeys,
+  scimResourceSchema,
+  type ScimResource,
+  type ScimResourceStore,
+  type ScimResourceType,
+} from '../scim-types.js';
+import { ScimUniquenessError } from '../scim-errors.js';
+import { ConflictError, NotFoundError, StoreError } from '../types.js';
+import type { WriteGuards } from './write-guards.js';
+
+/**
+ * The store's SCIM methods on MongoDB. Attributes are kept as JSON text: SCIM extension keys
+ * (`urn:…:2.0:User`) hold dots, which not every MongoDB-wire server accepts in field names.
+ * Uniqueness (userName or displayName, externalId) is held by key documents whose `_id` is the
+ * key, since `_id` is unique on every server (FerretDB 1.x enforces no other unique index on
+ * optional fields); a key document whose owner no longer holds the key is taken over.
+ */
+
+interface ScimDoc {
+  _id: string;
+  connector: string;
+  resourceType: ScimResourceType;
+  id: string;
+  attributes: string;
+  version: number;
+  created: string;
+  lastModified: string;
+  /** Group member ids, for `scimGroupsOfUser` (indexed). */
+  memberIds: string[];
+  /** `ScimKeys.name` and `externalId`, for `findScimResources`. */
+  name: string;
+  externalId: string | null;
+}
+
+interface KeyDoc {
+  _id: string;
+  owner: string;
+}
+
+const SEP = '\u0000';
+const CAS_ATTEMPTS = 50;
+
+const docId = (connector: string, type: ScimResourceType, id: string): string => [connector, type, id].join(SEP);
+
+function keyIds(resource: Pick<ScimResource, 'connector' | 'resourceType' | 'attributes'>): Map<string, ScimUniquenessError> {
+  const keys = scimKeys(resource.resourceType, resource.attributes);
+  const base = [resource.connector, resource.resourceType].join(SEP);
+  const ids = new Map<string, ScimUniquenessError>();
+  ids.set(`${base}${SEP}name${SEP}${keys.name}`, new ScimUniquenessError(nameAttribute(resource.resourceType), keys.name));
+  if (keys.externalId !== null) {
+    ids.set(`${base}${SEP}externalId${SEP}${keys.externalId}`, new ScimUniquenessError('externalId', keys.externalId));
+  }
+  return ids;
+}
+
+function fromDoc(doc: ScimDoc): ScimResource {
+  let attributes: unknown;
+  try {
+    attributes = JSON.parse(doc.attributes);
+  } catch {
+    throw new StoreError(`scim_resources ${doc.id}: attributes are not JSON`);
+  }
+  const parsed = scimResourceSchema.safeParse({ ...doc, attributes });
+  if (!parsed.success) throw new StoreError(`scim_resources ${doc.id}: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+  return parsed.data;
+}
+
+function toDoc(resource: ScimResource): ScimDoc {
+  const keys = scimKeys(resource.resourceType, resource.attributes);
+  return {
+    _id: docId(resource.connector, resource.resourceType, resource.id),
+    connector: resource.connector,
+    resourceType: resource.resourceType,
+    id: resource.id,
+    attributes: JSON.stringify(resource.attributes),
+    version: resource.version,
+    created: resource.created,
+    lastModified: resource.lastModified,
+    memberIds: keys.members,
+    name: keys.name,
+    externalId: keys.externalId,
+  };
+}
+
+function displayNameOf(attributes: Record<string, unknown>): string {
+  const value = Object.entries(attributes).find(([key]) => key.toLowerCase() === 'displayname')?.[1];
+  return typeof value === 'string' ? value : '';
+}
+
+const isDuplicate = (error: unknown): boolean => error instanceof MongoServerError && error.code === 11000;
+
+export function createScimMethods(db: Db, guards: WriteGuards): MethodsOf<ScimResourceStore> {
+  const resources = db.collection<ScimDoc>('scim_resources');
+  const keys = db.collection<KeyDoc>('scim_keys');
+  let indexes: Promise<unknown> | null = null;
+  const ready = () =>
+    (indexes ??= Promise.all([
+      resources.createIndex({ connector: 1, resourceType: 1, memberIds: 1 }, { name: 'connector_type_members' }),
+      resources.createIndex({ connector: 1, resourceType: 1, name: 1 }, { name: 'connector_type_name' }),
+      resources.createIndex({ connector: 1, resourceType: 1, externalId: 1 }, { name: 'connector_type_external_id' }),
+    ]));
+
+  /** Claims each key for `owner`; a key held by a resource that no longer has it is taken over. */
+  async function claim(ids: Map<string, ScimUniquenessError>, owner: string): Promise<void> {
+    const claimed: string[] = [];
+    try {
+      for (const [id, conflict] of ids) {
+        try {
+          await keys.insertOne({ _id: id, owner });
+          claimed.push(id);
+        } catch (error) {
+          if (!isDuplicate(error)) throw error;
+          const held = await keys.findOne({ _id: id });
+          if (held === null || held.owner === owner) continue;
+          const holder = await resources.findOne({ _id: held.owner });
+          const stillHeld = holder !== null && keyIds(fromDoc(holder)).has(id);
+          if (stillHeld) throw conflict;
+          const taken = await keys.updateOne({ _id: id, owner: held.owner }, { $set: { owner } });
+          if (taken.modifiedCount !== 1) throw conflict;
+          claimed.push(id);
+        }
+      }
+    } catch (error) {
+      await release(claimed, owner);
+      throw error;
+    }
+  }
+
+  async function release(ids: Iterable<string>, owner: string): Promise<void> {
+    const list = [...ids];
+    if (list.length > 0) await keys.deleteMany({ _id: { $in: list }, owner });
+  }
+
+  return {
+    async getScimResource(connector, resourceType, id) {
+      const doc = await resources.findOne({ _id: docId(connector, resourceType, id) });
+      return doc === null ? null : fromDoc(doc);
+    },
+    async listScimResources(connector, resourceType) {
+      const docs = await resources.find({ connector, resourceType }).sort({ id: 1 }).toArray();
+      return docs.map(fromDoc);
+    },
+    async findScimResources(connector, resourceType, key, value) {
+      const filter = key === 'name' ? { name: value.toLowerCase() } : { externalId: value };
+      const docs = await resources.find({ connector, resourceType, ...filter }).sort({ id: 1 }).toArray();
+      return docs.map(fromDoc);
+    },
+    async getScimResources(connector, resourceType, ids) {
+      if (ids.length === 0) return [];
+      const docs = await resources.find({ _id: { $in: ids.map((id) => docId(connector, resourceType, id)) } }).toArray();
+      return docs.map(fromDoc);
+    },
+    async createScimResource(resource) {
+      await ready();
+      const owner = docId(resource.connector, resource.resourceType, resource.id);
+      const ids = keyIds(resource);
+      await claim(ids, owner);
+      try {
+        await resources.insertOne(toDoc(resource));
+      } catch (error) {
+        await release(ids.keys(), owner);
+        if (isDuplicate(error)) throw new StoreError(`SCIM resource id taken: ${resource.id}`);
+        throw error;
+      }
+      return resource;
+    },
+    async updateScimResource(connector, resourceType, id, updater, now) {
+      await ready();
+      const owner = docId(connector, resourceType, id);
+      for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
+        const doc = await resources.findOne({ _id: owner });
+        if (doc === null) throw new NotFoundError(resourceType, id);
+        const current = fromDoc(doc);
+        const { attributes, result } = updater(current);
+        if (attributes === null) return { resource: current, result, changed: false };
+        const next: ScimResource = { ...current, attributes, version: current.version + 1, lastModified: now };
+        const before = keyIds(current);
+        const after = keyIds(next);
+        const added = new Map([...after].filter(([key]) => !before.has(key)));
+        await claim(added, owner);
+        const { _id: _, ...fields } = toDoc(next);
+        // On FerretDB 1.x a conditional update is no compare-and-swap: the revision's guard makes it one.
+        const written = await guards.withRevision('scim', owner, current.version, async () => {
+          const result = await resources.updateOne({ _id: owner, version: current.version }, { $set: fields });
+          return result.matchedCount === 1;
+        });
+        if (written) {
+          await release([...before.keys()].filter((key) => !after.has(key)), owner);
+          return { resource: next, result, changed: true };
+        }
+        // Another writer came first: give back what this attempt claimed, let it finish, decide again.
+        await release(added.keys(), owner);
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * Math.min(attempt + 1, 10)));
+      }
+      throw new ConflictError(`SCIM ${resourceType} ${id}: too many concurrent writes`);
+    },
+    async deleteScimResource(connector, resourceType, id) {
+      const owner = docId(connector, resourceType, id);
+      const doc = await resources.findOneAndDelete({ _id: owner });
+      if (doc === null) return null;
+      const resource = fromDoc(doc);
+      await release(keyIds(resource).keys(), owner);
+      return resource;
+    },
+    async scimGroupsOfUser(connector, userId) {
+      await ready();
+      const docs = await resources
+        .find({ connector, resourceType: 'Group', memberIds: userId }, { projection: { id: 1, attributes: 1 } })
+        .sort({ id: 1 })
+        .toArray();
+      return docs.map((doc) => ({ id: doc.id, displayName: displayNameOf(JSON.parse(doc.attributes) as Record<string, unknown>) || doc.id }));
+    },
+  };
+}

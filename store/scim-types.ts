@@ -1,0 +1,112 @@
+import { z } from 'zod';
+
+/**
+ * The SCIM resources store part: users and groups an IdP pushed to a `scim` connector, kept as
+ * the IdP sent them (attributes jitsync does not use included), so that every attribute a SCIM
+ * client writes reads back. The directory cache is derived from them by daemon/scim.
+ */
+
+export type ScimResourceType = 'User' | 'Group';
+
+export interface ScimResource {
+  connector: string;
+  resourceType: ScimResourceType;
+  /** Ours: assigned at creation, never changes. */
+  id: string;
+  /** The resource as sent, without `id` and `meta` (ours). */
+  attributes: Record<string, unknown>;
+  /** Grows by one per write: the resource's ETag. */
+  version: number;
+  created: string;
+  lastModified: string;
+}
+
+/** What a stored SCIM document must look like when read back (both backends check it). */
+export const scimResourceSchema = z.object({
+  connector: z.string().min(1),
+  resourceType: z.enum(['User', 'Group']),
+  id: z.string().min(1),
+  attributes: z.record(z.string(), z.unknown()),
+  version: z.number().int().positive(),
+  created: z.string(),
+  lastModified: z.string(),
+});
+
+/** The keys a resource is unique by, within its connector and type. */
+export interface ScimKeys {
+  /** `userName` (users) or `displayName` (groups), lower-cased: SCIM compares them case-insensitively. */
+  name: string;
+  /** Case-exact, as RFC 7643 says; null when absent. */
+  externalId: string | null;
+  /** Group member ids (`members[].value`); empty for users. */
+  members: string[];
+}
+
+export function scimKeys(resourceType: ScimResourceType, attributes: Record<string, unknown>): ScimKeys {
+  const read = (name: string): unknown => {
+    const key = Object.keys(attributes).find((k) => k.toLowerCase() === name.toLowerCase());
+    return key === undefined ? undefined : attributes[key];
+  };
+  const name = read(resourceType === 'User' ? 'userName' : 'displayName');
+  const externalId = read('externalId');
+  const members = resourceType === 'Group' ? read('members') : undefined;
+  return {
+    name: typeof name === 'string' ? name.toLowerCase() : '',
+    externalId: typeof externalId === 'string' ? externalId : null,
+    members: Array.isArray(members)
+      ? [...new Set(members.flatMap((m) => (isRecord(m) && typeof m.value === 'string' ? [m.value] : [])))]
+      : [],
+  };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A group a user belongs to, as the membership index has it. */
+export interface ScimGroupRef {
+  id: string;
+  displayName: string;
+}
+
+/**
+ * Computes the new attributes from the resource as read. Pure and synchronous (called again when
+ * a compare-and-swap loses, and inside a SQLite write transaction); `null` = nothing to write.
+ */
+export type ScimUpdater<T> = (current: ScimResource) => { attributes: Record<string, unknown> | null; result: T };
+
+export interface ScimResourceStore {
+  getScimResource(connector: string, resourceType: ScimResourceType, id: string): Promise<ScimResource | null>;
+  /** Every resource of a type, in id order. */
+  listScimResources(connector: string, resourceType: ScimResourceType): Promise<ScimResource[]>;
+  /**
+   * The resources whose name (`userName` / `displayName`, compared case-insensitively) or
+   * `externalId` (case-exactly) is `value`: an IdP's check before a create, answered by an index.
+   */
+  findScimResources(connector: string, resourceType: ScimResourceType, key: 'name' | 'externalId', value: string): Promise<ScimResource[]>;
+  /** The resources of these ids that exist. */
+  getScimResources(connector: string, resourceType: ScimResourceType, ids: readonly string[]): Promise<ScimResource[]>;
+  /** Throws `ScimUniquenessError` (scim-errors.ts) when the name or externalId is taken. */
+  createScimResource(resource: ScimResource): Promise<ScimResource>;
+  /**
+   * Compare-and-swap like `updateAccount`: concurrent writers of one resource (two member PATCHes
+   * of a group) each see the other's change. Throws `NotFoundError`, `ScimUniquenessError`, or
+   * `ConflictError` when retries run out.
+   */
+  updateScimResource<T>(
+    connector: string,
+    resourceType: ScimResourceType,
+    id: string,
+    updater: ScimUpdater<T>,
+    now: string,
+  ): Promise<{ resource: ScimResource; result: T; changed: boolean }>;
+  /** Removes the resource; returns it, or null when it did not exist. */
+  deleteScimResource(connector: string, resourceType: ScimResourceType, id: string): Promise<ScimResource | null>;
+  /** The groups whose `members` hold this user id. */
+  scimGroupsOfUser(connector: string, userId: string): Promise<ScimGroupRef[]>;
+}
+
+/** Name of the attribute `ScimKeys.name` holds for a type. */
+export function nameAttribute(resourceType: ScimResourceType): 'userName' | 'displayName' {
+  return resourceType === 'User' ? 'userName' : 'displayName';
+}

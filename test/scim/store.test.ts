@@ -1,0 +1,141 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MongoClient } from 'mongodb';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openMongoStore } from '../../store/mongo/index.js';
+import { ScimUniquenessError } from '../../store/scim-errors.js';
+import type { ScimResource } from '../../store/scim-types.js';
+import { openSqliteStore } from '../../store/sqlite/index.js';
+import { NotFoundError, type Store } from '../../store/types.js';
+import { freshDatabaseUrl } from '../mongo/databases.js';
+
+/** The SCIM resources store part, the same on both backends. */
+
+const T0 = '2026-12-01T08:00:00.000Z';
+const T1 = '2026-12-01T09:00:00.000Z';
+
+const dir = mkdtempSync(join(tmpdir(), 'jitsync-scim-store-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let n = 0;
+
+const backends: Array<[string, () => Promise<Store>]> = [
+  ['sqlite', async () => openSqliteStore(join(dir, `scim-${++n}.db`))],
+  [
+    'mongodb',
+    async () => {
+      const { url, database } = freshDatabaseUrl('scim');
+      const store = await openMongoStore(url);
+      return {
+        ...store,
+        async close() {
+          await store.close();
+          const admin = new MongoClient(url, { serverSelectionTimeoutMS: 5_000 });
+          try {
+            await admin.db(database).dropDatabase();
+          } finally {
+            await admin.close();
+          }
+        },
+      };
+    },
+  ],
+];
+
+const user = (id: string, userName: string, extra: Record<string, unknown> = {}): ScimResource => ({
+  connector: 'idp',
+  resourceType: 'User',
+  id,
+  attributes: { userName, ...extra },
+  version: 1,
+  created: T0,
+  lastModified: T0,
+});
+const group = (id: string, displayName: string, members: string[]): ScimResource => ({
+  connector: 'idp',
+  resourceType: 'Group',
+  id,
+  attributes: { displayName, members: members.map((value) => ({ value })) },
+  version: 1,
+  created: T0,
+  lastModified: T0,
+});
+
+describe.each(backends)('SCIM resources on %s', (_name, open) => {
+  let store: Store;
+  beforeEach(async () => {
+    store = await open();
+  });
+  afterEach(async () => store.close());
+
+  it('keeps a resource as written, extension keys with dots included, and reads it back', async () => {
+    const ada = user('u1', 'Ada@Example.com', { 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User': { department: 'R&D' } });
+    await store.createScimResource(ada);
+    expect(await store.getScimResource('idp', 'User', 'u1')).toEqual(ada);
+    expect(await store.getScimResource('other', 'User', 'u1')).toBeNull();
+    expect(await store.listScimResources('idp', 'User')).toEqual([ada]);
+    expect(await store.getScimResources('idp', 'User', ['u1', 'missing'])).toEqual([ada]);
+  });
+
+  it('userName is unique case-insensitively, externalId case-exactly, per connector and type', async () => {
+    await store.createScimResource(user('u1', 'ada@example.com', { externalId: 'X1' }));
+    await expect(store.createScimResource(user('u2', 'ADA@example.com'))).rejects.toBeInstanceOf(ScimUniquenessError);
+    await expect(store.createScimResource(user('u3', 'other@example.com', { externalId: 'X1' }))).rejects.toMatchObject({ attribute: 'externalId' });
+    await store.createScimResource(user('u4', 'other@example.com', { externalId: 'x1' }));
+    await store.createScimResource({ ...user('u5', 'ada@example.com'), connector: 'second' });
+    // A failed create left nothing behind.
+    expect((await store.listScimResources('idp', 'User')).map((u) => u.id)).toEqual(['u1', 'u4']);
+    expect((await store.findScimResources('idp', 'User', 'name', 'Ada@Example.COM')).map((u) => u.id)).toEqual(['u1']);
+    expect((await store.findScimResources('idp', 'User', 'externalId', 'x1')).map((u) => u.id)).toEqual(['u4']);
+    expect(await store.findScimResources('idp', 'Group', 'name', 'ada@example.com')).toEqual([]);
+  });
+
+  it('updates by compare-and-swap; a name taken by another refuses, a freed one can be taken', async () => {
+    await store.createScimResource(user('u1', 'ada@example.com'));
+    await store.createScimResource(user('u2', 'grace@example.com'));
+    await expect(
+      store.updateScimResource('idp', 'User', 'u2', () => ({ attributes: { userName: 'ada@example.com' }, result: null }), T1),
+    ).rejects.toBeInstanceOf(ScimUniquenessError);
+    const renamed = await store.updateScimResource('idp', 'User', 'u1', () => ({ attributes: { userName: 'augusta@example.com' }, result: 'r' }), T1);
+    expect(renamed).toMatchObject({ changed: true, result: 'r', resource: { version: 2, lastModified: T1, created: T0 } });
+    await store.updateScimResource('idp', 'User', 'u2', () => ({ attributes: { userName: 'ada@example.com' }, result: null }), T1);
+    const unchanged = await store.updateScimResource('idp', 'User', 'u2', () => ({ attributes: null, result: null }), T1);
+    expect(unchanged.changed).toBe(false);
+    await expect(store.updateScimResource('idp', 'User', 'nope', () => ({ attributes: {}, result: null }), T1)).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('indexes group members: the groups of a user follow writes and deletes', async () => {
+    await store.createScimResource(group('g1', 'developers', ['u1', 'u2']));
+    await store.createScimResource(group('g2', 'admins', ['u1']));
+    expect(await store.scimGroupsOfUser('idp', 'u1')).toEqual([
+      { id: 'g1', displayName: 'developers' },
+      { id: 'g2', displayName: 'admins' },
+    ]);
+    await store.updateScimResource('idp', 'Group', 'g1', (g) => ({ attributes: { ...g.attributes, members: [{ value: 'u2' }] }, result: null }), T1);
+    expect(await store.scimGroupsOfUser('idp', 'u1')).toEqual([{ id: 'g2', displayName: 'admins' }]);
+    expect((await store.deleteScimResource('idp', 'Group', 'g2'))?.id).toBe('g2');
+    expect(await store.deleteScimResource('idp', 'Group', 'g2')).toBeNull();
+    expect(await store.scimGroupsOfUser('idp', 'u1')).toEqual([]);
+    // A deleted group's name is free again.
+    await store.createScimResource(group('g3', 'admins', []));
+  });
+
+  it('concurrent member PATCHes of one group lose no member', async () => {
+    await store.createScimResource(group('g1', 'developers', []));
+    const members = Array.from({ length: 12 }, (_, i) => `u${i}`);
+    await Promise.all(
+      members.map((id) =>
+        store.updateScimResource(
+          'idp',
+          'Group',
+          'g1',
+          (g) => ({ attributes: { ...g.attributes, members: [...(g.attributes.members as unknown[]), { value: id }] }, result: null }),
+          T1,
+        ),
+      ),
+    );
+    const stored = await store.getScimResource('idp', 'Group', 'g1');
+    expect((stored?.attributes.members as Array<{ value: string }>).map((m) => m.value).sort()).toEqual([...members].sort());
+    expect(stored?.version).toBe(members.length + 1);
+  });
+});
