@@ -14,10 +14,10 @@ import { buildDirectory, changeMemberships, groupName, userEmail, type Directory
  * would otherwise pad the pre-warm's wall time with work real Okta does not do.
  */
 class SeededOktaDirectory extends OktaDirectory {
-  private sortedUsers: OktaUser[] | undefined;
+  #sorted: OktaUser[] | undefined;
   override users(): OktaUser[] {
-    this.sortedUsers ??= super.users();
-    return this.sortedUsers;
+    this.#sorted ??= super.users();
+    return this.#sorted;
   }
 }
 

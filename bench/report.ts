@@ -2,6 +2,7 @@ import type { ReadyFigures } from './isolation.js';
 import type { LoginBenchResult } from './login.js';
 import type { PacedResult } from './paced.js';
 import type { PrewarmBenchResult } from './prewarm.js';
+import { TARGET_SCIM_REQUESTS_PER_SECOND, type ScimPushResult } from './scim-push.js';
 
 /** The one table `npm run bench` prints (Markdown, so it pastes into BENCHMARKS.md). */
 
@@ -10,6 +11,7 @@ export interface ReportInput {
   login?: LoginBenchResult;
   mongo?: LoginBenchResult | { skipped: string };
   prewarm: PrewarmBenchResult[];
+  scimPush?: ScimPushResult;
   ready?: ReadyFigures;
   totalSeconds: number;
   scale: number;
@@ -133,6 +135,24 @@ function prewarmRows(r: PrewarmBenchResult, fullSeconds: number): Row[] {
   return rows;
 }
 
+function scimPushRows(r: ScimPushResult, withTargets: boolean): Row[] {
+  const label = `SCIM initial push (Entra-style, SQLite), ${n(r.users)} users, ${n(r.groups)} groups`;
+  return [
+    [
+      `${label}: time and SCIM requests/s`,
+      `${r.pushSeconds} s, ${n(r.requestsPerSecond)}/s (${n(r.requests.users)} user POSTs, ${n(r.requests.groups)} group POSTs, ${n(r.requests.memberPatches)} member PATCHes; ${n(r.memberships)} members, checked)`,
+      withTargets ? `≥ ${TARGET_SCIM_REQUESTS_PER_SECOND}/s` : '',
+      withTargets ? verdict(r.requestsPerSecond >= TARGET_SCIM_REQUESTS_PER_SECOND) : '',
+    ],
+    [
+      `${label}: latency at ${n(r.login.rate)} logins/s, paced (open loop), during the push`,
+      `${latency(r.login)} (${n(r.login.ok)} logins)`,
+      withTargets ? 'p99 < 20 ms' : '',
+      withTargets ? verdict(r.login.latencyMs.p99 < 20) : '',
+    ],
+  ];
+}
+
 export function formatReport(input: ReportInput): string {
   const m = input.machine;
   const lines = [
@@ -148,6 +168,7 @@ export function formatReport(input: ReportInput): string {
     else rows.push(...loginRows(`login (${input.mongo.store}, ${n(input.mongo.users)} users)`, input.mongo, false));
   }
   for (const r of input.prewarm) rows.push(...prewarmRows(r, r.full.wallSeconds));
+  if (input.scimPush) rows.push(...scimPushRows(input.scimPush, input.scale === 1));
   if (input.ready) {
     const best = Math.min(...input.ready.runsMs);
     rows.push([

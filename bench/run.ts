@@ -7,10 +7,11 @@ import { benchReadyAfterSpawn, type ReadyFigures } from './isolation.js';
 import { benchLogin, type LoginBenchResult } from './login.js';
 import { benchPrewarmEntra, benchPrewarmOkta, type PrewarmBenchResult } from './prewarm.js';
 import { formatReport } from './report.js';
+import { benchScimPush, type ScimPushResult } from './scim-push.js';
 
 /**
  * `npm run bench`: every benchmark, one table. Options:
- *   --only login,mongo,prewarm-okta,prewarm-entra,ready   run a subset
+ *   --only login,mongo,prewarm-okta,prewarm-entra,scim-push,ready   run a subset
  *   --small                                          10x smaller data (a quick check of the harness)
  *   --profile                                        run the measured processes with --cpu-prof
  *   --mongo-users N                                  accounts of the MongoDB variant (see below)
@@ -29,7 +30,7 @@ const { values } = parseArgs({
   },
 });
 
-const all = ['login', 'mongo', 'prewarm-okta', 'prewarm-entra', 'ready'] as const;
+const all = ['login', 'mongo', 'prewarm-okta', 'prewarm-entra', 'scim-push', 'ready'] as const;
 const selected = new Set(values.only ? values.only.split(',') : all);
 const scale = values.small ? 10 : 1;
 const here = dirname(fileURLToPath(import.meta.url));
@@ -58,6 +59,7 @@ async function main(): Promise<void> {
     login?: LoginBenchResult;
     mongo?: LoginBenchResult | { skipped: string };
     prewarm: PrewarmBenchResult[];
+    scimPush?: ScimPushResult;
     ready?: ReadyFigures;
   } = { prewarm: [] };
 
@@ -91,6 +93,13 @@ async function main(): Promise<void> {
   if (selected.has('prewarm-entra')) {
     log('pre-warm, Entra fake:');
     results.prewarm.push(await benchPrewarmEntra({ users: 100_000 / scale, groups: 2_000 / scale, execArgv, log }));
+  }
+
+  if (selected.has('scim-push')) {
+    log('SCIM initial push, Entra-style, SQLite store, under paced logins:');
+    results.scimPush = await benchScimPush({ users: 10_000 / scale, groups: 500 / scale, loginRate: 1000, log });
+    const r = results.scimPush;
+    log(`  ${r.pushSeconds} s, ${r.requestsPerSecond} requests/s; logins p99 ${r.login.latencyMs.p99} ms`);
   }
 
   if (selected.has('ready')) {

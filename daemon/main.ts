@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { createConnector } from '../connectors/registry.js';
 import type { Connector } from '../connectors/types.js';
@@ -10,12 +11,12 @@ import { createConnectorStatus } from './connector-status.js';
 import type { DriftService } from './drift/types.js';
 import type { JitsyncServer } from './http/app.js';
 import { Drain } from './http/drain.js';
-import { buildServer } from './http/server.js';
+import { buildServer, type ServerDeps } from './http/server.js';
 import { createLoginService, type LoginService } from './login/login-service.js';
 import { createLoginTimesBuffer } from './login/login-times.js';
 import { createMetrics } from './metrics.js';
 import { createOrganizationsCache } from './organizations-cache.js';
-import { registerScimConnectors, scimIdLookup } from './scim/index.js';
+import { scimEndpoints, scimIdLookup } from './scim/index.js';
 import { createStoreHealth } from './store-health.js';
 import type { PrewarmService } from './prewarm/prewarm-service.js';
 import { startPrewarmScheduler } from './prewarm/scheduler.js';
@@ -32,6 +33,8 @@ export interface Daemon {
   prewarm: PrewarmService;
   drift: DriftService;
   server: JitsyncServer;
+  /** The SCIM routes' own listener (`server.scimListen`); null when they are on the main one. */
+  scimServer: JitsyncServer | null;
   /** Starts listening and the pre-warm schedules; returns the address. */
   listen(): Promise<string>;
   /**
@@ -103,7 +106,7 @@ export async function createDaemon(config: JitsyncConfig, logger: Logger, option
       scimIdOf: scimIdLookup(config.connectors, store),
     });
     const drain = new Drain();
-    const server = await buildServer({
+    const deps: ServerDeps = {
       login,
       admin,
       prewarm,
@@ -116,8 +119,12 @@ export async function createDaemon(config: JitsyncConfig, logger: Logger, option
       logger,
       tokens: { hook: config.server.hookToken, admin: config.server.adminToken },
       drain,
-    });
-    await registerScimConnectors(server, config.connectors, store);
+      scim: scimEndpoints(config.connectors, store),
+    };
+    const { scimListen, scimTls } = config.server;
+    const server = await buildServer(deps, { serves: scimListen ? 'api' : 'all' });
+    const scimServer = scimListen ? await buildServer(deps, { serves: 'scim', tls: scimTls ? readTls(scimTls) : null }) : null;
+    const servers = [server, ...(scimServer ? [scimServer] : [])];
 
     let scheduler: { stop(): Promise<void> } | null = null;
     const daemon: Daemon = {
@@ -128,20 +135,22 @@ export async function createDaemon(config: JitsyncConfig, logger: Logger, option
       prewarm,
       drift,
       server,
+      scimServer,
       async listen() {
         const address = await server.listen({ host: config.server.listen.host, port: config.server.listen.port });
+        if (scimServer && scimListen) await scimServer.listen({ host: scimListen.host, port: scimListen.port });
         const schedules = config.connectors.flatMap((c) => (c.prewarm ? [{ connector: c.id, cron: c.prewarm }] : []));
         scheduler = startPrewarmScheduler(schedules, prewarm, logger, options.prewarmJitterMs);
         return address;
       },
       async stop(deadline) {
-        const drained = await drain.stop(server.server, deadline);
+        const drained = await drain.stop(servers.map((s) => s.server), deadline);
         await daemon.close();
         return drained;
       },
       async close() {
         await scheduler?.stop();
-        await server.close();
+        for (const s of servers) await s.close();
         // Before the store: runs in flight are recorded through it as they stop.
         await background.close();
         await loginTimes.close();
@@ -155,4 +164,16 @@ export async function createDaemon(config: JitsyncConfig, logger: Logger, option
     await backend.close();
     throw error;
   }
+}
+
+/** The SCIM listener's key and certificate (`config check` has checked that both can be read). */
+function readTls(files: { certFile: string; keyFile: string }): { cert: Buffer; key: Buffer } {
+  const read = (key: 'certFile' | 'keyFile') => {
+    try {
+      return readFileSync(files[key]);
+    } catch (error) {
+      throw new Error(`server.scimTls.${key}: cannot read ${files[key]} (${error instanceof Error && 'code' in error ? String(error.code) : String(error)})`);
+    }
+  };
+  return { cert: read('certFile'), key: read('keyFile') };
 }

@@ -90,8 +90,6 @@ export const syncStateSchema = z.object({
   lastLoginAt: optionalText,
   lastReconciledAt: optionalText,
   lastSeenByPrewarmAt: optionalText,
-  pendingAdd: membershipsSchema,
-  pendingRemove: membershipsSchema,
   status: z.enum(['fresh', 'stale', 'error', 'absent']),
   lastError: optionalText,
 }) satisfies z.ZodType<SyncState>;

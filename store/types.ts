@@ -101,7 +101,10 @@ export interface CachedUser {
 
 export type SyncStatus = 'fresh' | 'stale' | 'error' | 'absent';
 
-/** Per (user, connector): what the last login applied and what the next one will change. */
+/**
+ * Per (user, connector): what the last login applied and when pre-warm last saw the user. What
+ * the next login will change is not stored: the user view derives it when read (`decideLogin`).
+ */
 export interface SyncState {
   userId: string;
   connector: string;
@@ -110,8 +113,6 @@ export interface SyncState {
   lastLoginAt: string | null;
   lastReconciledAt: string | null;
   lastSeenByPrewarmAt: string | null;
-  pendingAdd: Membership[];
-  pendingRemove: Membership[];
   status: SyncStatus;
   lastError: string | null;
 }
@@ -224,20 +225,18 @@ export interface StoreDetails {
 }
 
 /** What the login writes of a sync state: every field but pre-warm's (see `SyncStateStore`). */
-export type LoginSyncState = Omit<SyncState, 'lastSeenByPrewarmAt' | 'pendingAdd' | 'pendingRemove'>;
+export type LoginSyncState = Omit<SyncState, 'lastSeenByPrewarmAt'>;
 
 /**
- * What pre-warm writes of one existing sync state: the pending changes it computed from the
- * state it read (`readLoginAt` is that state's `lastLoginAt`) and whether the IdP still has the
- * user (`seenAt`: the run's time, or null when the user is gone from the IdP).
+ * What pre-warm writes of one existing sync state: whether the IdP still has the user (`seenAt`:
+ * the run's time, or null when the user is gone from the IdP), as of the state it read
+ * (`readLoginAt` is that state's `lastLoginAt`).
  */
-export interface PendingChanges {
+export interface PrewarmSighting {
   userId: string;
   connector: string;
   readLoginAt: string | null;
   seenAt: string | null;
-  pendingAdd: Membership[];
-  pendingRemove: Membership[];
 }
 
 /**
@@ -351,13 +350,13 @@ export interface DirectoryCacheStore {
  * atomic step per row, so that neither overwrites what the other wrote meanwhile:
  *
  * - the login (`recordLogin`): `subject`, `appliedGroups`, `lastLoginAt`, `lastReconciledAt`,
- *   `status` and `lastError`; it also empties `pendingAdd`/`pendingRemove`, which it has just
- *   applied. `lastSeenByPrewarmAt` is kept. `recordLoginTimes` moves only the two times.
- * - pre-warm (`recordPendingChanges`): `lastSeenByPrewarmAt` always (when it saw the user); and,
- *   only when no login has written the row since pre-warm read it (`lastLoginAt` unchanged),
- *   `pendingAdd`, `pendingRemove` and the status it implies: `absent` for a user gone from the
- *   IdP, else `fresh` with `lastError` cleared. A login since then reconciled against the cache
- *   pre-warm had already written, so its answer is the newer one and stands.
+ *   `status` and `lastError`. `lastSeenByPrewarmAt` is kept. `recordLoginTimes` moves only the
+ *   two times.
+ * - pre-warm (`recordPrewarmSightings`): `lastSeenByPrewarmAt` always (when it saw the user);
+ *   and, only when no login has written the row since pre-warm read it (`lastLoginAt`
+ *   unchanged), the status the sighting implies: `absent` for a user gone from the IdP, else
+ *   `fresh` with `lastError` cleared. A login since then reconciled against the cache pre-warm
+ *   had already written, so its answer is the newer one and stands.
  */
 export interface SyncStateStore {
   getSyncState(userId: string, connector: string): Promise<SyncState | null>;
@@ -375,7 +374,7 @@ export interface SyncStateStore {
    * Pre-warm's write (see above). Rows that do not exist are left out (pre-warm never creates
    * one). Returns the rows as stored afterwards.
    */
-  recordPendingChanges(changes: readonly PendingChanges[]): Promise<SyncState[]>;
+  recordPrewarmSightings(sightings: readonly PrewarmSighting[]): Promise<SyncState[]>;
 }
 
 /** Leases: one holder at a time; an expired lease can be taken over. */
@@ -465,4 +464,42 @@ export class StoreUnavailableError extends StoreError {
 /** Membership identity: at most one membership per (organization, group). */
 export function membershipKey(m: { organization: string; group: string }): string {
   return `${m.organization}\u0000${m.group}`;
+}
+
+/**
+ * A store error as plain data, so that it crosses a thread boundary (a worker's store call runs
+ * on the thread that writes); `storeErrorFromData` makes it again, of the same class.
+ */
+export type StoreErrorData =
+  | { kind: 'busy'; waitedMs: number }
+  | { kind: 'unavailable'; message: string }
+  | { kind: 'not-found'; entity: string; key: string }
+  | { kind: 'already-exists'; key: UniqueKey; value: string }
+  | { kind: 'conflict'; message: string }
+  | { kind: 'other'; message: string };
+
+export function storeErrorData(error: StoreError): StoreErrorData {
+  if (error instanceof StoreBusyError) return { kind: 'busy', waitedMs: error.waitedMs };
+  if (error instanceof StoreUnavailableError) return { kind: 'unavailable', message: error.message };
+  if (error instanceof NotFoundError) return { kind: 'not-found', entity: error.entity, key: error.key };
+  if (error instanceof AlreadyExistsError) return { kind: 'already-exists', key: error.key, value: error.value };
+  if (error instanceof ConflictError) return { kind: 'conflict', message: error.message };
+  return { kind: 'other', message: error.message };
+}
+
+export function storeErrorFromData(data: StoreErrorData): StoreError {
+  switch (data.kind) {
+    case 'busy':
+      return new StoreBusyError(data.waitedMs);
+    case 'unavailable':
+      return new StoreUnavailableError(data.message);
+    case 'not-found':
+      return new NotFoundError(data.entity, data.key);
+    case 'already-exists':
+      return new AlreadyExistsError(data.key, data.value);
+    case 'conflict':
+      return new ConflictError(data.message);
+    case 'other':
+      return new StoreError(data.message);
+  }
 }

@@ -63,7 +63,7 @@ export const WRITE_EVENTS: WriteEvents = {
   recordLogin: (_args, state) => [{ kind: 'sync-state', state }],
   // Login times feed no derived view.
   recordLoginTimes: 'silent',
-  recordPendingChanges: (_args, states) => states.map((state) => ({ kind: 'sync-state', state })),
+  recordPrewarmSightings: (_args, states) => states.map((state) => ({ kind: 'sync-state', state })),
 
   acquireLease: 'silent',
   releaseLease: 'silent',

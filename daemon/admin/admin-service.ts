@@ -16,6 +16,12 @@ import { pendingChanges } from '../reconcile/decide-login.js';
 import { organizationsOf, withDerivedDefaults } from '../reconcile/plan.js';
 import type { ProvisioningSettings } from '../reconcile/settings.js';
 
+/** A sync state as the API shows it: with what the next login will change, derived when read. */
+export interface SyncStateView extends SyncState {
+  pendingAdd: Membership[];
+  pendingRemove: Membership[];
+}
+
 export interface UserView {
   id: string;
   username: string;
@@ -26,7 +32,7 @@ export interface UserView {
   identities: Array<Account['user']['identities'][number] & { scimId?: string }>;
   memberships: Membership[];
   organizations: string[];
-  syncState: SyncState[];
+  syncState: SyncStateView[];
   createdAt: string;
   updatedAt: string;
 }
@@ -79,8 +85,8 @@ export function createAdminService(deps: AdminServiceDeps): AdminService {
    * groups, the account as it is, the organizations and the pending invitations: never a copy
    * that a later write has made stale.
    */
-  async function withPendingChanges(account: Account, states: SyncState[]): Promise<SyncState[]> {
-    if (states.length === 0) return states;
+  async function withPendingChanges(account: Account, states: SyncState[]): Promise<SyncStateView[]> {
+    if (states.length === 0) return [];
     const [organizations, entries] = await Promise.all([
       deps.organizations.get(),
       Promise.all(states.map((state) => store.getCachedUser(state.connector, state.subject))),

@@ -8,6 +8,7 @@ import { createDriftService } from '../drift/drift-service.js';
 import { createDriftView } from '../drift/drift-view.js';
 import { createLogger } from '../logger.js';
 import { createPrewarmService } from '../prewarm/prewarm-service.js';
+import { scimAbsenceReason } from '../scim/absence.js';
 import { lowerThreadPriority } from '../threads/priority.js';
 import { pendingReplies } from '../threads/replies.js';
 import { toWire } from '../threads/wire-errors.js';
@@ -39,7 +40,7 @@ try {
   let token: string | null = null;
   const view = createDriftView({ store: reads, connectorIds, settingsFor: settings, changeToken: async () => token });
   const store = forwardWrites(reads, forward);
-  const drift = createDriftService({ store, view, connectorIds });
+  const drift = createDriftService({ store, view, connectorIds, explainAbsence: scimAbsenceReason(data.config.connectors, reads) });
 
   const connectors = new Map<string, Connector>();
   for (const entry of data.config.connectors) connectors.set(entry.id, await createConnector(entry, { baseDir: data.config.baseDir }));

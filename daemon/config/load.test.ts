@@ -84,7 +84,7 @@ connectors:
     timeoutMs: 2000
 log: { level: debug }
 `);
-    expect(config.server).toEqual({ listen: { host: '::1', port: 9000 }, hookToken: HOOK, adminToken: ADMIN, storeBusyTimeoutMs: 500, shutdownTimeoutMs: 8_000 });
+    expect(config.server).toEqual({ listen: { host: '::1', port: 9000 }, hookToken: HOOK, adminToken: ADMIN, storeBusyTimeoutMs: 500, shutdownTimeoutMs: 8_000, scimListen: null, scimTls: null });
     expect(config.store).toEqual({ kind: 'mongodb', url: 'mongodb://app:pw@db1:27017,db2:27017/jitsync?replicaSet=rs0' });
     expect(config.provisioning).toEqual({
       signUp: 'blocked',
@@ -180,6 +180,8 @@ organizations:
       adminToken: 'dev-admin-token-change-me',
       storeBusyTimeoutMs: 2_000,
       shutdownTimeoutMs: 8_000,
+      scimListen: null,
+      scimTls: null,
     });
     expect(config.store).toEqual({ kind: 'sqlite', path: join(repoRoot, 'data', 'jitsync.db') });
     expect(config.provisioning).toEqual(DEFAULT_SETTINGS);

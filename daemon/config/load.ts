@@ -23,7 +23,7 @@ import {
   type ConnectorEntry,
   type JitsyncConfig,
 } from './schema.js';
-import { checkLocalFiles, checkRules } from './references.js';
+import { checkLocalFiles, checkRules, checkServerFiles } from './references.js';
 
 export { ConfigError, type Problem } from './problems.js';
 
@@ -80,6 +80,10 @@ export function parseConfig(text: string, options: ParseOptions): JitsyncConfig 
   const input = isPlainObject(filled.value) ? filled.value : {};
 
   const server = parseSection(serverSchema, input, 'server', problems);
+  if (server?.scimTls) {
+    problems.push(...checkServerFiles(server.scimTls, options.baseDir));
+    server.scimTls = { certFile: resolve(options.baseDir, server.scimTls.certFile), keyFile: resolve(options.baseDir, server.scimTls.keyFile) };
+  }
   const store = parseSection(storeSchema(options.baseDir), input, 'store', problems);
   const provisioning = parseSection(provisioningSchema, input, 'provisioning', problems);
   const organizations = parseSection(organizationsSchema, input, 'organizations', problems);

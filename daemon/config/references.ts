@@ -66,6 +66,20 @@ function describeGroups(org: Organization): string {
   return `default group ${org.defaultGroup}; groups: ${org.groups.length > 0 ? org.groups.join(', ') : 'none'}`;
 }
 
+/**
+ * The SCIM listener's TLS files that cannot be read now. A problem, not a finding: without them
+ * the listener cannot start, so neither can the daemon.
+ */
+export function checkServerFiles(scimTls: { certFile: string; keyFile: string } | null, baseDir: string): Problem[] {
+  if (!scimTls) return [];
+  return (['certFile', 'keyFile'] as const).flatMap((key) => {
+    const why = unreadable(resolve(baseDir, scimTls[key]));
+    if (why === null) return [];
+    const hint = isAbsolute(scimTls[key]) ? '' : " (relative paths resolve against the config file's folder)";
+    return [{ path: joinPath('server', 'scimTls', key), message: `${why}${hint}` }];
+  });
+}
+
 /** The keys of each connector type that name a file on this machine. */
 const LOCAL_FILE_KEYS: Record<string, readonly (readonly string[])[]> = {
   file: [['path']],

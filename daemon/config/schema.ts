@@ -30,6 +30,10 @@ export interface ServerConfig {
   storeBusyTimeoutMs: number;
   /** How long a stop (SIGTERM) may take to answer requests in flight before it gives up. */
   shutdownTimeoutMs: number;
+  /** A listener of its own for the SCIM routes (facing the IdP); null: they are on `listen`. */
+  scimListen: ListenAddress | null;
+  /** TLS of the SCIM listener: PEM files, relative to the config file's folder. */
+  scimTls: { certFile: string; keyFile: string } | null;
 }
 
 export type StoreConfig = { kind: 'sqlite'; path: string } | { kind: 'mongodb'; url: string };
@@ -148,11 +152,21 @@ export const serverSchema = z
     adminToken: tokenSchema,
     storeBusyTimeout: durationSchema.prefault(DEFAULT_STORE_BUSY_TIMEOUT),
     shutdownTimeout: durationSchema.prefault(DEFAULT_SHUTDOWN_TIMEOUT),
+    scimListen: listenSchema.nullable().default(null),
+    scimTls: z.object({ certFile: z.string().min(1), keyFile: z.string().min(1) }).strict().nullable().default(null),
   })
   .strict()
   .superRefine((server, ctx) => {
     if (server.hookToken === server.adminToken) {
       ctx.addIssue({ code: 'custom', path: ['adminToken'], message: 'must differ from server.hookToken' });
+    }
+    const { listen, scimListen, scimTls } = server;
+    if (scimListen && scimListen.port !== 0 && scimListen.port === listen.port && scimListen.host === listen.host) {
+      ctx.addIssue({ code: 'custom', path: ['scimListen'], message: 'must differ from server.listen (leave it out to serve SCIM on server.listen)' });
+    }
+    // TLS on the main listener would change the hook's and admin API's scheme: a proxy's job there.
+    if (scimTls && !scimListen) {
+      ctx.addIssue({ code: 'custom', path: ['scimTls'], message: 'needs server.scimListen (TLS is for the SCIM listener only)' });
     }
   })
   .transform(({ storeBusyTimeout, shutdownTimeout, ...rest }): ServerConfig => ({

@@ -327,8 +327,6 @@ describe('computeDrift', () => {
       lastLoginAt: null,
       lastReconciledAt: null,
       lastSeenByPrewarmAt: null,
-      pendingAdd: [],
-      pendingRemove: [],
       status,
       lastError,
     });

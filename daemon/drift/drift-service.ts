@@ -23,6 +23,12 @@ export interface DriftServiceDeps {
   view: DriftView;
   connectorIds: readonly string[];
   clock?: () => Date;
+  /**
+   * The reason behind an `absent_from_idp` item when the model's words are not the whole story
+   * (a `scim` connector's user: deactivated or deleted by the IdP); null keeps them. Asked only
+   * for the items of the page answered.
+   */
+  explainAbsence?: (connector: string, subject: string) => Promise<string | null>;
 }
 
 export const MAX_LIMIT = 100_000;
@@ -84,8 +90,20 @@ export function createDriftService(deps: DriftServiceDeps): DriftService {
       summary: summarize(items),
       previousSummary: previous,
       total: items.length,
-      items: items.slice(offset, limit === null ? undefined : offset + limit),
+      items: await explained(items.slice(offset, limit === null ? undefined : offset + limit)),
     };
+  }
+
+  async function explained(page: DriftItem[]): Promise<DriftItem[]> {
+    const explain = deps.explainAbsence;
+    if (!explain) return page;
+    return Promise.all(
+      page.map(async (item) => {
+        if (item.kind !== 'absent_from_idp' || !item.user?.subject || !item.connector) return item;
+        const detail = await explain(item.connector, item.user.subject);
+        return detail === null ? item : { ...item, detail };
+      }),
+    );
   }
 
   return {

@@ -104,3 +104,10 @@ export function orphanDetail(feeding: readonly string[], miss: NearMiss | null):
   const why = miss.reason === 'case' ? 'differs in case' : miss.reason === 'path' ? 'differs in path' : `${miss.distance} edit${miss.distance === 1 ? '' : 's'} away`;
   return `no IdP group ${wanted} feeds it; IdP has "${miss.name}" (${why})`;
 }
+
+/** Why a `scim` connector's user is absent: the IdP deactivated it, or no pushed user has its subject any more. */
+export function scimAbsentDetail(how: 'deactivated' | 'deleted', since: string, subjectAttribute: string): string {
+  return how === 'deactivated'
+    ? `deactivated by the IdP through SCIM (active: false) at ${since}`
+    : `deleted by the IdP through SCIM at ${since} (or pushed again with another ${subjectAttribute})`;
+}

@@ -44,23 +44,26 @@ export class Drain {
   }
 
   /**
-   * Stops taking connections and waits until every request received so far is answered, or
+   * Stops taking connections on every listener (the main one, the SCIM one) and waits until
+   * every request received so far is answered, or
    * until `deadline` (epoch ms), when the connections still open are cut. Resolves true when
    * nothing was cut.
    */
-  async stop(server: Server, deadline: number): Promise<boolean> {
+  async stop(servers: readonly Server[], deadline: number): Promise<boolean> {
     this.#draining = true;
     // Only stop listening: http.Server#close would also drop the idle keep-alive connections at
     // once, and a request already on its way over one of them would meet a reset.
-    if (server.listening) NetServer.prototype.close.call(server);
+    for (const server of servers) if (server.listening) NetServer.prototype.close.call(server);
     await this.#settled(deadline);
     // A client that got a keep-alive answer just before the stop may be sending its next request
     // over that connection now: for a moment more, such requests are answered 503.
     await sleep(Math.max(0, Math.min(IDLE_GRACE_MS, deadline - Date.now())));
     await this.#settled(deadline);
     const drained = this.#inFlight === 0;
-    if (drained) server.closeIdleConnections();
-    else server.closeAllConnections();
+    for (const server of servers) {
+      if (drained) server.closeIdleConnections();
+      else server.closeAllConnections();
+    }
     return drained;
   }
 

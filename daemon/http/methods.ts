@@ -1,4 +1,4 @@
-import type { HTTPMethods } from 'fastify';
+import type { FastifyReply, HTTPMethods } from 'fastify';
 import type { JitsyncServer } from './app.js';
 
 /**
@@ -18,8 +18,20 @@ export function collectRoutes(app: JitsyncServer): Map<string, Set<string>> {
   return routes;
 }
 
-export function refuseOtherMethods(app: JitsyncServer, routes: Map<string, Set<string>>): void {
+/** Sends the 405 of a path in its API's error shape (the `/v1` one, or RFC 7644's for SCIM paths). */
+export type MethodRefusal = (reply: FastifyReply, method: string, url: string, allow: string) => FastifyReply;
+
+const apiRefusal: MethodRefusal = (reply, method, url, allow) =>
+  reply.status(405).send({ error: { code: 'method_not_allowed', message: `${method} is not allowed on ${url}; allowed: ${allow}` } });
+
+export function refuseOtherMethods(
+  app: JitsyncServer,
+  routes: Map<string, Set<string>>,
+  /** The refusal of the paths not in the `/v1` error shape. */
+  refusalFor: (url: string) => MethodRefusal | undefined = () => undefined,
+): void {
   for (const [url, declared] of [...routes]) {
+    const refuse = refusalFor(url) ?? apiRefusal;
     const taken = new Set(declared);
     if (taken.has('GET')) taken.add('HEAD');
     const allow = [...taken, 'OPTIONS'].sort().join(', ');
@@ -32,9 +44,7 @@ export function refuseOtherMethods(app: JitsyncServer, routes: Map<string, Set<s
       onRequest: async (request, reply) => {
         reply.header('allow', allow);
         if (request.method === 'OPTIONS') return reply.status(204).send();
-        return reply.status(405).send({
-          error: { code: 'method_not_allowed', message: `${request.method} is not allowed on ${url}; allowed: ${allow}` },
-        });
+        return refuse(reply, request.method, url, allow);
       },
       handler: async () => undefined,
     });

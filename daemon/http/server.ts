@@ -5,6 +5,7 @@ import type { JitsyncServer } from './app.js';
 import { createTokenCheck } from './auth.js';
 import { BODY_LIMIT, clientErrorHandler, errorAnswer } from './error-answers.js';
 import { acceptJsonBodies } from './json-body.js';
+import { isScimPath, registerScim, scimMethodRefusal } from '../scim/routes.js';
 import { collectRoutes, refuseOtherMethods } from './methods.js';
 import { registerOpenApi } from './openapi.js';
 import { checkPathParams, ROUTER_PARAM_LIMIT } from './path-params.js';
@@ -22,10 +23,16 @@ export { BODY_LIMIT } from './error-answers.js';
 export type { ServerDeps } from './routes/types.js';
 
 /**
- * The HTTP server: Fastify with the API's hooks (drain, token check, path limits, request log and
- * metrics) and error answers; each feature's routes are in `routes/`.
+ * What one listener serves: `all` (the default), the API without SCIM (`api`, when SCIM has a
+ * listener of its own), or SCIM alone (`scim`, that listener, with TLS when configured).
  */
-export async function buildServer(deps: ServerDeps): Promise<JitsyncServer> {
+export type ServerSurface = { serves: 'all' | 'api' } | { serves: 'scim'; tls: { cert: Buffer; key: Buffer } | null };
+
+/**
+ * The HTTP server: Fastify with the API's hooks (drain, token check, path limits, request log and
+ * metrics) and error answers; each feature's routes are in `routes/`, SCIM's in `../scim/`.
+ */
+export async function buildServer(deps: ServerDeps, surface: ServerSurface = { serves: 'all' }): Promise<JitsyncServer> {
   /** One log line and one metric sample per answer, framework errors included. */
   const observe = (method: string, route: string, status: number, ms: number, log: FastifyBaseLogger) => {
     deps.metrics.httpRequests.inc({ method, route, status });
@@ -34,6 +41,7 @@ export async function buildServer(deps: ServerDeps): Promise<JitsyncServer> {
   };
 
   const app = Fastify({
+    ...(surface.serves === 'scim' && surface.tls ? { https: surface.tls } : {}),
     loggerInstance: deps.logger,
     bodyLimit: BODY_LIMIT,
     routerOptions: { maxParamLength: ROUTER_PARAM_LIMIT },
@@ -48,12 +56,13 @@ export async function buildServer(deps: ServerDeps): Promise<JitsyncServer> {
       return reply.status(answer.status).send({ error: answer.error });
     },
     clientErrorHandler: clientErrorHandler((status) => observe('unknown', 'unparsed', status, 0, deps.logger)),
-  }).withTypeProvider<ZodTypeProvider>();
+    // An https server has the http server's API: the cast only widens Fastify's typing.
+  }).withTypeProvider<ZodTypeProvider>() as unknown as JitsyncServer;
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   acceptJsonBodies(app);
-  await registerOpenApi(app);
+  if (surface.serves !== 'scim') await registerOpenApi(app);
 
   deps.drain.register(app);
   const checkToken = createTokenCheck(deps.tokens);
@@ -84,14 +93,18 @@ export async function buildServer(deps: ServerDeps): Promise<JitsyncServer> {
   );
 
   const routes = collectRoutes(app);
-  loginRoutes(app, deps);
-  userRoutes(app, deps);
-  organizationRoutes(app, deps);
-  invitationRoutes(app, deps);
-  prewarmRoutes(app, deps);
-  driftRoutes(app, deps);
-  connectorRoutes(app, deps);
-  opsRoutes(app, deps);
-  refuseOtherMethods(app, routes);
+  if (surface.serves !== 'scim') {
+    loginRoutes(app, deps);
+    userRoutes(app, deps);
+    organizationRoutes(app, deps);
+    invitationRoutes(app, deps);
+    prewarmRoutes(app, deps);
+    driftRoutes(app, deps);
+    connectorRoutes(app, deps);
+    opsRoutes(app, deps);
+  }
+  // Awaited: the SCIM routes must be declared before the methods they do not take are.
+  if (surface.serves !== 'api') await registerScim(app, deps.scim);
+  refuseOtherMethods(app, routes, (url) => (isScimPath(url) ? scimMethodRefusal : undefined));
   return app;
 }

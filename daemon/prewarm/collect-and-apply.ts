@@ -4,8 +4,8 @@ import type { Store } from '../../store/types.js';
 import type { ProvisioningSettings } from '../reconcile/settings.js';
 import { fullRun } from './full-run.js';
 import { incrementalRun } from './incremental-run.js';
-import { updatePending } from './pending-updates.js';
 import { CACHE_BATCH, type RunContext, type RunOutcome } from './run-types.js';
+import { recordSightings } from './sightings.js';
 import { removalGuard } from './snapshot.js';
 
 export interface CollectAndApplyDeps {
@@ -65,7 +65,7 @@ export async function collectAndApply(
   for (let i = 0; i < changes.writes.length; i += CACHE_BATCH) {
     await store.putCachedUsers(changes.writes.slice(i, i + CACHE_BATCH));
   }
-  await updatePending(deps, connector, changes.writes, run.mode === 'full', settings);
+  await recordSightings(deps, connector, changes.writes, run.mode === 'full');
   await store.putConnectorState({
     connector: connector.id,
     cursor: outcome.cursor,

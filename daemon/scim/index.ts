@@ -1,9 +1,8 @@
 import type { Identity, Store } from '../../store/types.js';
 import type { ConnectorEntry } from '../config/schema.js';
-import type { JitsyncServer } from '../http/app.js';
 import type { ScimConnectorSettings } from './cache-sync.js';
 import { createRateLimit, DEFAULT_BURST, DEFAULT_RATE_PER_SECOND } from './rate-limit.js';
-import { registerScim, type ScimEndpoint } from './routes.js';
+import type { ScimEndpoint } from './routes.js';
 import { createScimService } from './scim-service.js';
 
 /** The SCIM endpoint of every `scim` connector of the config. */
@@ -25,11 +24,6 @@ export function scimEndpoints(connectors: readonly ConnectorEntry[], store: Stor
       },
     ];
   });
-}
-
-/** Declares the SCIM routes of the config's `scim` connectors on the server. */
-export async function registerScimConnectors(server: JitsyncServer, connectors: readonly ConnectorEntry[], store: Store): Promise<void> {
-  await registerScim(server, scimEndpoints(connectors, store));
 }
 
 /** The SCIM user id behind an identity of a `scim` connector, for `GET /v1/users/{id}`; null otherwise. */

@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ScimResourceType } from '../../store/scim-types.js';
 import { errorAnswer } from '../http/error-answers.js';
 import type { JitsyncServer } from '../http/app.js';
@@ -20,6 +20,16 @@ import type { ScimService } from './scim-service.js';
 
 export const SCIM_MEDIA_TYPE = 'application/scim+json; charset=utf-8';
 export const scimPrefix = (connectorId: string): string => `/scim/v2/${connectorId}`;
+
+/** Whether a route belongs to SCIM (RFC 7644 answers) rather than to the API. */
+export const isScimPath = (url: string): boolean => url.startsWith('/scim/');
+
+/**
+ * A method an endpoint does not take: 405 with `Allow` in RFC 7644 §3.12's shape. The server
+ * declares these (`refuseOtherMethods`), before the token check, as it does for the API.
+ */
+export const scimMethodRefusal = (reply: FastifyReply, method: string, _url: string, allow: string): FastifyReply =>
+  send(reply, 405, { schemas: [ERROR_SCHEMA], status: '405', detail: `${method} is not allowed here; allowed: ${allow}` });
 
 export interface ScimEndpoint {
   service: ScimService;
@@ -86,12 +96,6 @@ function scimRoutes(app: FastifyInstance, endpoint: ScimEndpoint): void {
   );
 
   const options = { bodyLimit: SCIM_BODY_LIMIT, schema: { hide: true } };
-  const declared = new Map<string, Set<string>>();
-  app.addHook('onRoute', (route) => {
-    const methods = declared.get(route.url) ?? new Set<string>();
-    for (const method of [route.method].flat()) methods.add(method);
-    declared.set(route.url, methods);
-  });
 
   /** A list or search answer over one or both resource types (RFC 7644 §3.4.2, §3.4.3). */
   async function listAnswer(request: FastifyRequest, reply: FastifyReply, types: ScimResourceType[], params: ListParams) {
@@ -162,24 +166,6 @@ function scimRoutes(app: FastifyInstance, endpoint: ScimEndpoint): void {
     app.delete<WithId>(`${path}/:id`, options, async (request, reply) => {
       await service.remove(type, request.params.id, ifMatch(request));
       return reply.status(204).send();
-    });
-  }
-
-  // A method an endpoint does not take is a 405 (RFC 7644 §3.12), not a 404.
-  for (const [url, methods] of [...declared]) {
-    const taken = new Set(methods);
-    if (taken.has('GET')) taken.add('HEAD');
-    const allow = [...taken].sort().join(', ');
-    const others = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].filter((m) => !taken.has(m)) as HTTPMethods[];
-    if (others.length === 0) continue;
-    app.route({
-      method: others,
-      url: url.startsWith(prefix) ? url.slice(prefix.length) : url,
-      ...options,
-      handler: async (request, reply) => {
-        reply.header('allow', allow);
-        return send(reply, 405, { schemas: [ERROR_SCHEMA], status: '405', detail: `${request.method} is not allowed here; allowed: ${allow}` });
-      },
     });
   }
 }

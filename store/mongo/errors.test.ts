@@ -35,11 +35,19 @@ describe('classifyMongoError', () => {
     expect(classifyMongoError(new MongoServerError({ code: 16777220, errmsg: 'could not serialize access' }), 'x')).toBeInstanceOf(ConflictError);
   });
 
-  it('leaves other errors as they are', () => {
-    const duplicate = new MongoServerError({ code: 11000, errmsg: 'E11000 duplicate key' });
-    expect(classifyMongoError(duplicate, 'MongoDB 7.0')).toBe(duplicate);
-    const internal = new MongoServerError({ code: 1, codeName: 'InternalError', errmsg: 'could not create exclusion constraint' });
-    expect(classifyMongoError(internal, 'MongoDB 7.0')).toBe(internal);
+  it('reads a duplicate key no method translated as a ConflictError, and any other driver error as StoreUnavailableError', () => {
+    const duplicate = classifyMongoError(new MongoServerError({ code: 11000, errmsg: 'E11000 duplicate key' }), 'MongoDB 7.0');
+    expect(duplicate).toBeInstanceOf(ConflictError);
+    expect((duplicate as Error).message).toMatch(/MongoDB 7\.0.*E11000 duplicate key.*retry/);
+    const internal = classifyMongoError(
+      new MongoServerError({ code: 1, codeName: 'InternalError', errmsg: 'could not create exclusion constraint' }),
+      'FerretDB 2.5.0',
+    );
+    expect(internal).toBeInstanceOf(StoreUnavailableError);
+    expect((internal as Error).message).toBe('the MongoDB store (FerretDB 2.5.0) cannot be used: could not create exclusion constraint');
+  });
+
+  it('leaves errors that are not the driver\'s as they are', () => {
     const plain = new Error('bug');
     expect(classifyMongoError(plain, 'MongoDB 7.0')).toBe(plain);
   });

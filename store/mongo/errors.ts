@@ -1,10 +1,4 @@
-import {
-  MongoNetworkError,
-  MongoNotConnectedError,
-  MongoServerError,
-  MongoServerSelectionError,
-  MongoTopologyClosedError,
-} from 'mongodb';
+import { MongoError, MongoServerError } from 'mongodb';
 import { ConflictError, StoreUnavailableError } from '../types.js';
 
 /** The server's error codes in `error`: its own, and each write error's of a bulk write. */
@@ -38,24 +32,20 @@ export function isWriteConflictError(error: unknown): boolean {
 }
 
 /**
- * The store's error for a server that cannot be reached (network error, server selection timeout,
- * closed client) or that refuses writes for lack of space; for a write the server rolled back as a
- * conflict (after the store's own retries) a `ConflictError`, which callers may retry; any other
- * error as it was.
+ * The store's error for anything the driver threw that the store's methods did not already
+ * translate: a write the server rolled back as a conflict (after the store's own retries) or a
+ * unique key another writer took first is a `ConflictError`, which callers may retry; anything
+ * else of the driver's (a server that cannot be reached, a closed client, a full disk, a refused
+ * command) a `StoreUnavailableError` naming the store and the cause: a store failure is never a
+ * bare 500. Errors that are not the driver's (the store's own, a bug) stay as they are.
  */
 export function classifyMongoError(error: unknown, description: string): unknown {
+  if (!(error instanceof MongoError)) return error;
   if (isWriteConflictError(error)) {
-    const reason = error instanceof Error ? error.message : String(error);
-    return new ConflictError(`the MongoDB store (${description}) rolled back a write that raced with others (${reason}); retry`);
+    return new ConflictError(`the MongoDB store (${description}) rolled back a write that raced with others (${error.message}); retry`);
   }
-  const unreachable =
-    error instanceof MongoNetworkError ||
-    error instanceof MongoServerSelectionError ||
-    error instanceof MongoNotConnectedError ||
-    error instanceof MongoTopologyClosedError;
-  // 14031: out of disk space; 13 Unauthorized after a credential change; 11600/91 shutting down.
-  const refused = error instanceof MongoServerError && [13, 91, 11600, 14031].includes(Number(error.code));
-  if (!unreachable && !refused) return error;
-  const reason = error instanceof Error ? error.message : String(error);
-  return new StoreUnavailableError(`the MongoDB store (${description}) cannot be used: ${reason}`, { cause: error });
+  if (isDuplicateKeyError(error)) {
+    return new ConflictError(`the MongoDB store (${description}) refused a write another writer got to first (${error.message}); retry`);
+  }
+  return new StoreUnavailableError(`the MongoDB store (${description}) cannot be used: ${error.message}`, { cause: error });
 }

@@ -13,8 +13,7 @@ import {
   type LoginSyncState,
   type LoginTimes,
   type AuditStore,
-  type Membership,
-  type PendingChanges,
+  type PrewarmSighting,
   type PrewarmRunStore,
   type SyncState,
   type SyncStateStore,
@@ -74,25 +73,22 @@ function cachedGroupDoc(group: CachedGroup): CachedGroupDoc {
   return { _id: tupleKey(group.connector, group.id), connector: group.connector, id: group.id, name: group.name, fetchedAt: group.fetchedAt };
 }
 
-function syncStateDoc(state: SyncState): SyncStateDoc {
+/** The login's fields of a sync state document (see `SyncStateStore`), and only those. */
+function loginFields(state: LoginSyncState): LoginSyncState {
   return {
-    _id: tupleKey(state.userId, state.connector),
     userId: state.userId,
     connector: state.connector,
     subject: state.subject,
     appliedGroups: [...state.appliedGroups],
     lastLoginAt: state.lastLoginAt,
     lastReconciledAt: state.lastReconciledAt,
-    lastSeenByPrewarmAt: state.lastSeenByPrewarmAt,
-    pendingAdd: plainMemberships(state.pendingAdd),
-    pendingRemove: plainMemberships(state.pendingRemove),
     status: state.status,
     lastError: state.lastError,
   };
 }
 
-function plainMemberships(memberships: readonly Membership[]): Membership[] {
-  return memberships.map((m) => ({ organization: m.organization, group: m.group, source: m.source }));
+function syncStateDoc(state: SyncState): SyncStateDoc {
+  return { _id: tupleKey(state.userId, state.connector), ...loginFields(state), lastSeenByPrewarmAt: state.lastSeenByPrewarmAt };
 }
 
 export type BulkStrategy = 'upserts' | 'insert-first';
@@ -280,19 +276,10 @@ export function createRecordStores(c: Collections, bulk: BulkStrategy): RecordSt
         c.syncStates.findOneAndUpdate(
           { _id: tupleKey(state.userId, state.connector) },
           {
-            $set: {
-              userId: state.userId,
-              connector: state.connector,
-              subject: state.subject,
-              appliedGroups: [...state.appliedGroups],
-              lastLoginAt: state.lastLoginAt,
-              lastReconciledAt: state.lastReconciledAt,
-              pendingAdd: [],
-              pendingRemove: [],
-              status: state.status,
-              lastError: state.lastError,
-            },
+            $set: loginFields(state),
             $setOnInsert: { lastSeenByPrewarmAt: null },
+            // Pending changes that an older version stored: they are derived when read now.
+            $unset: { pendingAdd: '', pendingRemove: '' },
           },
           { upsert: true, returnDocument: 'after' },
         ),
@@ -301,22 +288,19 @@ export function createRecordStores(c: Collections, bulk: BulkStrategy): RecordSt
       return parseSyncState(written);
     },
 
-    async recordPendingChanges(changes: readonly PendingChanges[]): Promise<SyncState[]> {
-      if (changes.length === 0) return [];
-      // Per row: pre-warm's time of sight, unconditionally; the pending changes and the status
-      // only while `lastLoginAt` is still the one pre-warm read (no login since). In key order,
-      // as in `replaceAll`. No upserts: a missing state is left out.
-      const keyed = changes.map((change) => ({ _id: tupleKey(change.userId, change.connector), change })).sort(byId);
+    async recordPrewarmSightings(sightings: readonly PrewarmSighting[]): Promise<SyncState[]> {
+      if (sightings.length === 0) return [];
+      // Per row: pre-warm's time of sight, unconditionally; the status only while `lastLoginAt`
+      // is still the one pre-warm read (no login since). In key order, as in `replaceAll`. No
+      // upserts: a missing state is left out.
+      const keyed = sightings.map((sighting) => ({ _id: tupleKey(sighting.userId, sighting.connector), sighting })).sort(byId);
       const operations: AnyBulkWriteOperation<Keyed>[] = [];
-      for (const { _id, change } of keyed) {
-        if (change.seenAt !== null) {
-          operations.push({ updateOne: { filter: { _id }, update: { $set: { lastSeenByPrewarmAt: change.seenAt } } } });
+      for (const { _id, sighting } of keyed) {
+        if (sighting.seenAt !== null) {
+          operations.push({ updateOne: { filter: { _id }, update: { $set: { lastSeenByPrewarmAt: sighting.seenAt } } } });
         }
-        const pending = { pendingAdd: plainMemberships(change.pendingAdd), pendingRemove: plainMemberships(change.pendingRemove) };
-        const status = change.seenAt === null ? { status: 'absent' } : { status: 'fresh', lastError: null };
-        operations.push({
-          updateOne: { filter: { _id, lastLoginAt: change.readLoginAt }, update: { $set: { ...pending, ...status } } },
-        });
+        const status = sighting.seenAt === null ? { status: 'absent' } : { status: 'fresh', lastError: null };
+        operations.push({ updateOne: { filter: { _id, lastLoginAt: sighting.readLoginAt }, update: { $set: status } } });
       }
       for (let start = 0; start < operations.length; start += UPDATE_CHUNK) {
         await c.syncStates.bulkWrite(operations.slice(start, start + UPDATE_CHUNK), { ordered: true });

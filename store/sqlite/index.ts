@@ -94,7 +94,7 @@ function createSqliteStore(db: Database.Database, path: string, checkpointer: Ch
       ...createAuditQueries(db),
       ...createScimMethods(db),
     },
-    (name, args, call) => changes.report(name, args, () => withLockWait(call, { busyTimeoutMs, location: path })),
+    (name, args, call) => changes.report(name, args, () => withLockWait(call, { busyTimeoutMs, location: path, isOpen: () => db.open })),
   );
   return {
     describe: () => `sqlite ${version} (${path})`,

@@ -162,6 +162,16 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   { version: 4, description: 'SCIM resources pushed by IdPs, and their group members', sql: SCIM_TABLES_SQL },
+  {
+    version: 5,
+    // The user view derives pending changes when read (decideLogin); the stored copies were only
+    // as current as the last pre-warm run, and nothing read them.
+    description: 'sync state keeps no pending changes',
+    sql: `
+      ALTER TABLE sync_states DROP COLUMN pending_add;
+      ALTER TABLE sync_states DROP COLUMN pending_remove;
+    `,
+  },
 ];
 
 export function schemaVersion(db: Database): number {

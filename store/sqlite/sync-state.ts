@@ -1,10 +1,9 @@
 import type { Database } from 'better-sqlite3';
 import type { MethodsOf } from '../every-method.js';
-import type { LoginSyncState, LoginTimes, PendingChanges, SyncState, SyncStateStore, SyncStatus } from '../types.js';
+import type { LoginSyncState, LoginTimes, PrewarmSighting, SyncState, SyncStateStore, SyncStatus } from '../types.js';
 import { translateConstraints } from './errors.js';
-import { membershipsSchema, stringsSchema } from '../schemas.js';
+import { stringsSchema } from '../schemas.js';
 import { readColumn, writeColumn } from './json-columns.js';
-import { checkMemberships } from './validate.js';
 
 interface SyncStateRow {
   user_id: string;
@@ -14,8 +13,6 @@ interface SyncStateRow {
   last_login_at: string | null;
   last_reconciled_at: string | null;
   last_seen_by_prewarm_at: string | null;
-  pending_add: string;
-  pending_remove: string;
   status: SyncStatus;
   last_error: string | null;
 }
@@ -30,11 +27,17 @@ function fromRow(row: SyncStateRow): SyncState {
     lastLoginAt: row.last_login_at,
     lastReconciledAt: row.last_reconciled_at,
     lastSeenByPrewarmAt: row.last_seen_by_prewarm_at,
-    pendingAdd: readColumn(membershipsSchema, row.pending_add, 'sync_states.pending_add', key),
-    pendingRemove: readColumn(membershipsSchema, row.pending_remove, 'sync_states.pending_remove', key),
     status: row.status,
     lastError: row.last_error,
   };
+}
+
+/** The login's columns of a row, in the order the statements below name them. */
+type LoginColumns = [string, string, string, string, string | null, string | null, SyncStatus, string | null];
+
+function loginColumns(state: LoginSyncState): LoginColumns {
+  const appliedGroups = writeColumn(stringsSchema, state.appliedGroups, 'sync state appliedGroups');
+  return [state.userId, state.connector, state.subject, appliedGroups, state.lastLoginAt, state.lastReconciledAt, state.status, state.lastError];
 }
 
 export function createSyncStateQueries(db: Database): MethodsOf<SyncStateStore> {
@@ -46,38 +49,36 @@ export function createSyncStateQueries(db: Database): MethodsOf<SyncStateStore> 
     'SELECT * FROM sync_states WHERE connector = ? ORDER BY user_id',
   );
   const upsert = db.prepare<
-    [string, string, string, string, string | null, string | null, string | null, string, string, SyncStatus, string | null]
+    [...LoginColumns, string | null]
   >(
     `INSERT INTO sync_states (user_id, connector, subject, applied_groups, last_login_at, last_reconciled_at,
-       last_seen_by_prewarm_at, pending_add, pending_remove, status, last_error)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       status, last_error, last_seen_by_prewarm_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (user_id, connector) DO UPDATE SET
        subject = excluded.subject, applied_groups = excluded.applied_groups,
        last_login_at = excluded.last_login_at, last_reconciled_at = excluded.last_reconciled_at,
-       last_seen_by_prewarm_at = excluded.last_seen_by_prewarm_at, pending_add = excluded.pending_add,
-       pending_remove = excluded.pending_remove, status = excluded.status, last_error = excluded.last_error`,
+       last_seen_by_prewarm_at = excluded.last_seen_by_prewarm_at, status = excluded.status,
+       last_error = excluded.last_error`,
   );
   // The login's fields only (see `SyncStateStore`): pre-warm's `last_seen_by_prewarm_at` stays.
-  const login = db.prepare<[string, string, string, string, string | null, string | null, SyncStatus, string | null], SyncStateRow>(
+  const login = db.prepare<LoginColumns, SyncStateRow>(
     `INSERT INTO sync_states (user_id, connector, subject, applied_groups, last_login_at, last_reconciled_at,
-       last_seen_by_prewarm_at, pending_add, pending_remove, status, last_error)
-     VALUES (?, ?, ?, ?, ?, ?, NULL, '[]', '[]', ?, ?)
+       status, last_error, last_seen_by_prewarm_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)
      ON CONFLICT (user_id, connector) DO UPDATE SET
        subject = excluded.subject, applied_groups = excluded.applied_groups,
        last_login_at = excluded.last_login_at, last_reconciled_at = excluded.last_reconciled_at,
-       pending_add = '[]', pending_remove = '[]', status = excluded.status, last_error = excluded.last_error
+       status = excluded.status, last_error = excluded.last_error
      RETURNING *`,
   );
   // Pre-warm's fields only, and only those beside `last_seen_by_prewarm_at` while no login wrote
   // the row since pre-warm read it (`last_login_at IS @readLoginAt`: IS compares NULLs too).
-  const pending = db.prepare<
-    [{ userId: string; connector: string; readLoginAt: string | null; seenAt: string | null; add: string; remove: string; status: SyncStatus }],
+  const sighting = db.prepare<
+    [{ userId: string; connector: string; readLoginAt: string | null; seenAt: string | null; status: SyncStatus }],
     SyncStateRow
   >(
     `UPDATE sync_states SET
        last_seen_by_prewarm_at = coalesce(@seenAt, last_seen_by_prewarm_at),
-       pending_add = CASE WHEN last_login_at IS @readLoginAt THEN @add ELSE pending_add END,
-       pending_remove = CASE WHEN last_login_at IS @readLoginAt THEN @remove ELSE pending_remove END,
        status = CASE WHEN last_login_at IS @readLoginAt THEN @status ELSE status END,
        last_error = CASE WHEN last_login_at IS @readLoginAt AND @seenAt IS NOT NULL THEN NULL ELSE last_error END
      WHERE user_id = @userId AND connector = @connector
@@ -92,20 +93,10 @@ export function createSyncStateQueries(db: Database): MethodsOf<SyncStateStore> 
   const touchMany = db.transaction((times: readonly LoginTimes[]) => {
     for (const t of times) touch.run(t.at, t.at, t.userId, t.connector);
   });
-  const writePending = db.transaction((changes: readonly PendingChanges[]): SyncState[] => {
+  const writeSightings = db.transaction((sightings: readonly PrewarmSighting[]): SyncState[] => {
     const written: SyncState[] = [];
-    for (const change of changes) {
-      checkMemberships(change.pendingAdd);
-      checkMemberships(change.pendingRemove);
-      const row = pending.get({
-        userId: change.userId,
-        connector: change.connector,
-        readLoginAt: change.readLoginAt,
-        seenAt: change.seenAt,
-        add: writeColumn(membershipsSchema, change.pendingAdd, 'pending additions'),
-        remove: writeColumn(membershipsSchema, change.pendingRemove, 'pending removals'),
-        status: change.seenAt === null ? 'absent' : 'fresh',
-      });
+    for (const { userId, connector, readLoginAt, seenAt } of sightings) {
+      const row = sighting.get({ userId, connector, readLoginAt, seenAt, status: seenAt === null ? 'absent' : 'fresh' });
       if (row !== undefined) written.push(fromRow(row));
     }
     return written;
@@ -118,44 +109,13 @@ export function createSyncStateQueries(db: Database): MethodsOf<SyncStateStore> 
     },
     listSyncStates: (connector) => (connector === undefined ? selectAll.all() : selectByConnector.all(connector)).map(fromRow),
     putSyncState(state) {
-      checkMemberships(state.pendingAdd);
-      checkMemberships(state.pendingRemove);
-      translateConstraints(
-        () =>
-          upsert.run(
-            state.userId,
-            state.connector,
-            state.subject,
-            writeColumn(stringsSchema, state.appliedGroups, 'sync state appliedGroups'),
-            state.lastLoginAt,
-            state.lastReconciledAt,
-            state.lastSeenByPrewarmAt,
-            writeColumn(membershipsSchema, state.pendingAdd, 'pending additions'),
-            writeColumn(membershipsSchema, state.pendingRemove, 'pending removals'),
-            state.status,
-            state.lastError,
-          ),
-        {},
-      );
+      translateConstraints(() => upsert.run(...loginColumns(state), state.lastSeenByPrewarmAt), {});
     },
     recordLogin(state: LoginSyncState) {
-      const row = translateConstraints(
-        () =>
-          login.get(
-            state.userId,
-            state.connector,
-            state.subject,
-            writeColumn(stringsSchema, state.appliedGroups, 'sync state appliedGroups'),
-            state.lastLoginAt,
-            state.lastReconciledAt,
-            state.status,
-            state.lastError,
-          ),
-        {},
-      );
+      const row = translateConstraints(() => login.get(...loginColumns(state)), {});
       return fromRow(row!);
     },
     recordLoginTimes: (times) => touchMany.immediate(times),
-    recordPendingChanges: (changes) => translateConstraints(() => writePending.immediate(changes), {}),
+    recordPrewarmSightings: (sightings) => translateConstraints(() => writeSightings.immediate(sightings), {}),
   };
 }

@@ -129,8 +129,6 @@ describe('the drift view', () => {
       lastLoginAt: AT,
       lastReconciledAt: AT,
       lastSeenByPrewarmAt: null,
-      pendingAdd: [],
-      pendingRemove: [],
       status: 'error',
       lastError: 'IdP unreachable',
     });
@@ -166,8 +164,6 @@ describe('the drift view', () => {
         lastLoginAt: AT,
         lastReconciledAt: AT,
         lastSeenByPrewarmAt: LATER,
-        pendingAdd: [],
-        pendingRemove: [],
         status: 'stale',
         lastError: null,
       },

@@ -32,6 +32,18 @@ export interface Fault {
   response?: FakeResponse | ((request: LoggedRequest) => FakeResponse);
   /** Delay before answering (the normal route or `response`), in ms. */
   delayMs?: number;
+  /** Answers only once this settles: a request the test holds for as long as it needs. */
+  until?: Promise<void>;
+  /** Called as each matching request comes in. */
+  onTaken?: () => void;
+}
+
+/** Requests held unanswered until the test releases them (`FakeServer.hold`). */
+export interface Hold {
+  /** Settles when the first held request has come in. */
+  arrived: Promise<void>;
+  /** Answers the held requests (and any still to come) normally. */
+  release(): void;
 }
 
 export type Route = (request: LoggedRequest, body: string) => FakeResponse | Promise<FakeResponse>;
@@ -44,6 +56,7 @@ export interface FakeServerOptions {
 export class FakeServer {
   readonly requests: LoggedRequest[] = [];
   private readonly faults: Fault[] = [];
+  private readonly holds: Array<() => void> = [];
   private server: http.Server | undefined;
   baseUrl = '';
 
@@ -61,6 +74,7 @@ export class FakeServer {
   }
 
   async stop(): Promise<void> {
+    for (const release of this.holds) release();
     if (!this.server) return;
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server!.close(() => resolve()));
@@ -69,6 +83,20 @@ export class FakeServer {
   /** Queue a fault; faults are consumed in the order they were added. */
   inject(fault: Fault): void {
     this.faults.push({ ...fault });
+  }
+
+  /**
+   * The next `times` matching requests wait unanswered until `release()` (or `stop()`): for a test
+   * that needs a call in flight while it does something else, however long that takes.
+   */
+  hold(times: number, match?: (request: LoggedRequest) => boolean): Hold {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let arrive!: () => void;
+    const arrived = new Promise<void>((resolve) => (arrive = resolve));
+    this.holds.push(release);
+    this.inject({ times, ...(match ? { match } : {}), until: released, onTaken: arrive });
+    return { arrived, release };
   }
 
   clearFaults(): void {
@@ -99,7 +127,9 @@ export class FakeServer {
     let response: FakeResponse;
     try {
       const fault = this.takeFault(request);
+      fault?.onTaken?.();
       if (fault?.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
+      if (fault?.until) await fault.until;
       if (fault?.response) {
         response = typeof fault.response === 'function' ? fault.response(request) : fault.response;
       } else {

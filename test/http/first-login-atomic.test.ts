@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
-import { startDaemon, type TestDaemon } from '../support/daemon.js';
+import { startDaemon, type Answer, type TestDaemon } from '../support/daemon.js';
 
 /**
  * A first login whose later writes fail (here a trigger refuses them, as a full disk would) must
@@ -31,6 +31,13 @@ async function withRefusingTrigger(table: string, operation: 'INSERT' | 'UPDATE'
   }
 }
 
+/** A write the store refused is a 503 naming the cause, never a bare 500. */
+async function expectStoreUnavailable(answer: Promise<Answer<{ error: { code: string } }>>): Promise<void> {
+  const { status, body } = await answer;
+  expect(status).toBe(503);
+  expect(body.error.code).toBe('store_unavailable');
+}
+
 async function accountOf(email: string) {
   const found = await t.call('GET', `/v1/users?email=${encodeURIComponent(email)}`);
   expect(found.body.users).toHaveLength(1);
@@ -49,7 +56,7 @@ it('a first login that fails after creating the account leaves it with its membe
   expect((await t.call('POST', '/v1/invitations', { organization: 'Sonar', email: 'ada@example.com' })).status).toBe(201);
 
   await withRefusingTrigger('sync_states', 'INSERT', async () => {
-    expect((await t.login(ADA)).status).toBeGreaterThanOrEqual(500);
+    await expectStoreUnavailable(t.login(ADA));
     const account = await accountOf('ada@example.com');
     expect(groupNames(account.memberships)).toEqual([...ADA_MEMBERSHIPS, 'Sonar/sonar-users'].sort());
     expect(account.syncState).toEqual([]);
@@ -68,7 +75,7 @@ it('a first login that fails after creating the account leaves it with its membe
 it('a first login whose audit entry is refused: the next login writes the account.created entry, once', async () => {
   t = await startDaemon();
   await withRefusingTrigger('audit', 'INSERT', async () => {
-    expect((await t.login(ADA)).status).toBeGreaterThanOrEqual(500);
+    await expectStoreUnavailable(t.login(ADA));
   });
   const account = await accountOf('ada@example.com');
   expect(account.syncState).toEqual([]);
@@ -92,7 +99,7 @@ it('a first login whose invitation cannot be accepted: the invitation stays pend
   const invitation = await t.call('POST', '/v1/invitations', { organization: 'Sonar', email: 'ada@example.com' });
   expect(invitation.status).toBe(201);
   await withRefusingTrigger('invitations', 'UPDATE', async () => {
-    expect((await t.login(ADA)).status).toBeGreaterThanOrEqual(500);
+    await expectStoreUnavailable(t.login(ADA));
   });
   const account = await accountOf('ada@example.com');
   expect(groupNames(account.memberships)).toContain('Sonar/sonar-users');
@@ -108,7 +115,7 @@ it('a first login whose invitation cannot be accepted: the invitation stays pend
 it('a first login whose memberships cannot be written creates no account at all', async () => {
   t = await startDaemon();
   await withRefusingTrigger('memberships', 'INSERT', async () => {
-    expect((await t.login(ADA)).status).toBeGreaterThanOrEqual(500);
+    await expectStoreUnavailable(t.login(ADA));
     expect((await t.call('GET', '/v1/users?email=ada@example.com')).body.users).toEqual([]);
   });
 

@@ -186,11 +186,26 @@ describe('MongoDB store', () => {
     await expect(store.getAccount('broken')).rejects.toThrow(/malformed account document "broken" in accounts: user\.disabled: /);
     await db.collection<{ _id: string }>('sync_states').insertOne({
       _id: tupleKey('u1', 'okta'),
-      ...{ userId: 'u1', connector: 'okta', subject: 's', appliedGroups: [], lastLoginAt: null, lastReconciledAt: null },
-      ...{ lastSeenByPrewarmAt: null, pendingAdd: [{ organization: 'OrgA', group: 'G', source: 'hand-made' }], pendingRemove: [], status: 'fresh' },
+      ...{ userId: 'u1', connector: 'okta', subject: 's', appliedGroups: ['a', 7], lastLoginAt: null, lastReconciledAt: null },
+      ...{ lastSeenByPrewarmAt: null, status: 'fresh' },
     });
-    await expect(store.getSyncState('u1', 'okta')).rejects.toThrow(/malformed sync state document .* in sync_states: pendingAdd\.0\.source: /);
+    await expect(store.getSyncState('u1', 'okta')).rejects.toThrow(/malformed sync state document .* in sync_states: appliedGroups\.1: /);
     await expect(store.listSyncStates('okta')).rejects.toBeInstanceOf(StoreError);
+  });
+
+  it('reads a sync state an older version stored with pending changes, and the next login drops them', async () => {
+    const { store, db } = await open();
+    const state = { userId: 'u1', connector: 'okta', subject: 's', appliedGroups: ['a'], lastLoginAt: T0, lastReconciledAt: T0 };
+    await db.collection<{ _id: string }>('sync_states').insertOne({
+      _id: tupleKey('u1', 'okta'),
+      ...state,
+      ...{ lastSeenByPrewarmAt: T0, pendingAdd: [{ organization: 'OrgA', group: 'G', source: 'sync' }], pendingRemove: [], status: 'fresh', lastError: null },
+    });
+    expect(await store.getSyncState('u1', 'okta')).toEqual({ ...state, lastSeenByPrewarmAt: T0, status: 'fresh', lastError: null });
+    await store.recordLogin({ ...state, status: 'fresh', lastError: null });
+    const stored = await db.collection<{ _id: string }>('sync_states').findOne({ _id: tupleKey('u1', 'okta') });
+    expect(stored).not.toHaveProperty('pendingAdd');
+    expect(stored).not.toHaveProperty('pendingRemove');
   });
 
   it('writes cache pages larger than one bulk chunk and replaces users already cached', async () => {

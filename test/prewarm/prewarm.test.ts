@@ -1,10 +1,17 @@
 import { unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { FakeOkta } from '../fakes/okta/index.js';
+import { startFakeOkta } from '../okta/helpers.js';
 import { DIRECTORY, startDaemon, type TestDaemon } from '../support/daemon.js';
 
 let d: TestDaemon;
-afterEach(async () => d?.stop());
+let okta: FakeOkta | undefined;
+afterEach(async () => {
+  await d?.stop();
+  await okta?.stop();
+  okta = undefined;
+});
 
 /** Starts a run over HTTP and polls it until it ends. */
 async function prewarm(body: Record<string, unknown> = { connector: 'demo' }) {
@@ -126,11 +133,18 @@ describe('pre-warm over HTTP', () => {
   });
 
   it('one run per connector at a time: a second start gets 409 while the first holds the lease', async () => {
-    d = await startDaemon();
+    // An Okta connector whose first request Okta holds: the first run is still going when the
+    // second start comes, however slowly either is served (its timeout is the config's longest).
+    okta = await startFakeOkta();
+    d = await startDaemon({
+      extra: `  - { id: okta, type: okta, orgUrl: "${okta.baseUrl}", token: ${okta.token}, timeoutMs: 600000 }`,
+    });
+    const held = okta.server.hold(1);
     const [a, b] = await Promise.all([
-      d.call('POST', '/v1/prewarm', { connector: 'demo' }),
-      d.call('POST', '/v1/prewarm', { connector: 'demo' }),
+      d.call('POST', '/v1/prewarm', { connector: 'okta' }),
+      d.call('POST', '/v1/prewarm', { connector: 'okta' }),
     ]);
+    held.release();
     expect([a.status, b.status].sort()).toEqual([202, 409]);
     expect([a, b].find((r) => r.status === 409)!.body.error.code).toBe('prewarm_running');
   });
@@ -149,13 +163,25 @@ describe('pre-warm over HTTP', () => {
 
   it('runs on the connector’s cron schedule', async () => {
     d = await startDaemon({ demoPrewarm: '* * * * * *' });
-    const deadline = Date.now() + 10_000;
-    let state = await d.daemon.store.getConnectorState('demo');
-    while (!state?.lastRunId && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 100));
-      state = await d.daemon.store.getConnectorState('demo');
-    }
-    expect(state?.lastRunId).toBeTruthy();
-    expect(await d.daemon.store.getPrewarmRun(state!.lastRunId!)).toMatchObject({ state: 'succeeded' });
+    const { store } = d.daemon;
+    // A run names itself in the connector state once it has written the cache, but ends (its
+    // record `succeeded`) only after the drift summary: wait for that run's end, not for its id.
+    const runId = await vi.waitFor(
+      async () => {
+        const state = await store.getConnectorState('demo');
+        if (!state?.lastRunId) throw new Error('no scheduled run has written the cache yet');
+        return state.lastRunId;
+      },
+      { timeout: 25_000, interval: 100 },
+    );
+    const run = await vi.waitFor(
+      async () => {
+        const found = await store.getPrewarmRun(runId);
+        if (found?.state === 'running') throw new Error(`run ${runId} is still running`);
+        return found;
+      },
+      { timeout: 25_000, interval: 50 },
+    );
+    expect(run).toMatchObject({ connector: 'demo', state: 'succeeded' });
   });
 });

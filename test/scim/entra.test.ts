@@ -149,6 +149,9 @@ describe('Microsoft Entra ID pushing to a scim connector', () => {
     const drift = await d.call('GET', '/v1/drift?connector=entra&kind=absent_from_idp');
     expect(drift.status).toBe(200);
     expect(drift.body.items).toEqual([expect.objectContaining({ kind: 'absent_from_idp', connector: 'entra', user: expect.objectContaining({ subject: OBJECT_ID }) })]);
+    // The reason, with the time SCIM deactivated the user.
+    const since = (await d.daemon.store.getCachedUser('entra', OBJECT_ID))!.absentSince!;
+    expect(drift.body.items[0].detail).toBe(`deactivated by the IdP through SCIM (active: false) at ${since}`);
   });
 
   it('reactivates with "active": "True": the account SCIM disabled is enabled again', async () => {
@@ -178,8 +181,13 @@ describe('Microsoft Entra ID pushing to a scim connector', () => {
     const account = await d.daemon.store.findAccountByIdentity({ connector: 'entra', subject: OBJECT_ID });
     expect(account?.user.disabled).toBe(true);
     expect((await d.call('GET', `/v1/users/${account!.user.id}`)).status).toBe(200);
-    expect((await d.daemon.store.getCachedUser('entra', OBJECT_ID))?.absentSince).not.toBeNull();
+    const since = (await d.daemon.store.getCachedUser('entra', OBJECT_ID))?.absentSince;
+    expect(since).not.toBeNull();
     expect((await login()).body.reason).toBe('user_disabled');
+    const drift = await d.call('GET', '/v1/drift?connector=entra&kind=absent_from_idp');
+    expect(drift.body.items.map((i: { detail: string }) => i.detail)).toEqual([
+      `deleted by the IdP through SCIM at ${since} (or pushed again with another externalId)`,
+    ]);
   });
 
   it('refuses a request without the connector’s token (401) and with another connector’s token', async () => {

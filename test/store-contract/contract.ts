@@ -3,6 +3,7 @@ import {
   AlreadyExistsError,
   ConflictError,
   NotFoundError,
+  StoreUnavailableError,
   type Account,
   type AccountChange,
   type AuditEntry,
@@ -77,11 +78,24 @@ function syncState(userId: string, connector: string, overrides: Partial<SyncSta
     lastLoginAt: T0,
     lastReconciledAt: T0,
     lastSeenByPrewarmAt: null,
-    pendingAdd: [m('OrgA', 'Admins')],
-    pendingRemove: [],
     status: 'fresh',
     lastError: null,
     ...overrides,
+  };
+}
+
+/** A full run of `okta-prod` that has just started. */
+function prewarmRun(): PrewarmRun {
+  return {
+    id: 'run-1',
+    connector: 'okta-prod',
+    mode: 'full',
+    state: 'running',
+    startedAt: T0,
+    finishedAt: null,
+    figures: { apiCalls: 0, pages: 0, retries: 0, groups: 0, users: 0, memberships: 0, errors: 0 },
+    details: { groupsTotal: null, absentMarked: 0, membershipsRemoved: 0, guard: null, driftSummary: null },
+    error: null,
   };
 }
 
@@ -164,6 +178,18 @@ export function describeStoreContract(label: string, open: () => Promise<Store>,
         expect(await store.listOrganizations()).toEqual([]);
         expect(await store.listSyncStates()).toEqual([]);
         expect(await store.listAudit({})).toEqual([]);
+      });
+
+      it('rejects reads and writes after close with StoreUnavailableError naming the store (a 503, never a bare 500)', async () => {
+        await store.close();
+        for (const call of [() => store.ping(), () => store.getAccount('user-1'), () => store.createAccount(newUser(1), [], T0)]) {
+          const error: unknown = await call().then(
+            () => null,
+            (e: unknown) => e,
+          );
+          expect(error).toBeInstanceOf(StoreUnavailableError);
+          expect((error as Error).message).toMatch(/^the (SQLite|MongoDB) store .*cannot be used/);
+        }
       });
     });
 
@@ -662,29 +688,27 @@ export function describeStoreContract(label: string, open: () => Promise<Store>,
     });
 
     describe('sync state', () => {
-      it('pre-warm writes the pending changes of many states at once, leaving out rows that do not exist', async () => {
+      it('pre-warm records its sightings of many states at once, leaving out rows that do not exist', async () => {
         // More than one bulk command's worth on MongoDB.
         const states = Array.from({ length: 60 }, (_, i) => syncState(`user-${i}`, 'okta-prod', { status: 'stale', lastError: 'timeout' }));
         for (const state of states) await store.putSyncState(state);
-        const changes = states.map((state, i) => ({
+        const sightings = states.map((state, i) => ({
           userId: state.userId,
           connector: state.connector,
           readLoginAt: state.lastLoginAt,
           seenAt: i === 7 ? null : T2,
-          pendingAdd: i === 7 ? [] : [m('OrgA', `G${i}`)],
-          pendingRemove: [],
         }));
-        const missing = { ...changes[0]!, userId: 'user-missing' };
-        const written = await store.recordPendingChanges([...changes, missing]);
+        const missing = { ...sightings[0]!, userId: 'user-missing' };
+        const written = await store.recordPrewarmSightings([...sightings, missing]);
         expect(written).toHaveLength(60);
         expect(await store.getSyncState('user-missing', 'okta-prod')).toBeNull();
         expect(await store.listSyncStates('okta-prod')).toHaveLength(60);
-        // Seen: pending changes, fresh, error cleared, seen now. Absent: nothing pending, error kept.
-        const eight = { ...states[8]!, pendingAdd: [m('OrgA', 'G8')], status: 'fresh' as const, lastError: null, lastSeenByPrewarmAt: T2 };
+        // Seen: fresh, error cleared, seen now. Gone from the IdP: absent, error and time of sight kept.
+        const eight = { ...states[8]!, status: 'fresh' as const, lastError: null, lastSeenByPrewarmAt: T2 };
         expect(await store.getSyncState('user-8', 'okta-prod')).toEqual(eight);
         expect(written.find((s) => s.userId === 'user-8')).toEqual(eight);
-        expect(await store.getSyncState('user-7', 'okta-prod')).toEqual({ ...states[7]!, pendingAdd: [], status: 'absent' });
-        expect(await store.recordPendingChanges([])).toEqual([]);
+        expect(await store.getSyncState('user-7', 'okta-prod')).toEqual({ ...states[7]!, status: 'absent' });
+        expect(await store.recordPrewarmSightings([])).toEqual([]);
       });
 
       it("keeps a login's write made between pre-warm's read and its write", async () => {
@@ -700,31 +724,27 @@ export function describeStoreContract(label: string, open: () => Promise<Store>,
           status: 'stale',
           lastError: 'idp timeout',
         });
-        // …then writes what it computed from the state as it was.
-        await store.recordPendingChanges([
-          { userId: 'user-1', connector: 'okta-prod', readLoginAt: read.lastLoginAt, seenAt: T2, pendingAdd: [m('OrgA', 'Old')], pendingRemove: [] },
-        ]);
+        // …then records its sighting of the state as it was.
+        await store.recordPrewarmSightings([{ userId: 'user-1', connector: 'okta-prod', readLoginAt: read.lastLoginAt, seenAt: T2 }]);
         const expected: SyncState = { ...login, lastSeenByPrewarmAt: T2 };
         expect(await store.getSyncState('user-1', 'okta-prod')).toEqual(expected);
-        expect(expected).toMatchObject({ appliedGroups: ['Engineering', 'Sales'], lastLoginAt: T1, status: 'stale', lastError: 'idp timeout', pendingAdd: [] });
+        expect(expected).toMatchObject({ appliedGroups: ['Engineering', 'Sales'], lastLoginAt: T1, status: 'stale', lastError: 'idp timeout' });
       });
 
-      it("keeps pre-warm's time of sight written between a login's read and its write, and empties what the login applied", async () => {
-        await store.putSyncState(syncState('user-1', 'okta-prod', { lastSeenByPrewarmAt: T0, pendingAdd: [m('OrgA', 'Admins')] }));
-        await store.recordPendingChanges([
-          { userId: 'user-1', connector: 'okta-prod', readLoginAt: T0, seenAt: T1, pendingAdd: [m('OrgA', 'Admins')], pendingRemove: [] },
-        ]);
+      it("keeps pre-warm's time of sight written between a login's read and its write", async () => {
+        await store.putSyncState(syncState('user-1', 'okta-prod', { lastSeenByPrewarmAt: T0 }));
+        await store.recordPrewarmSightings([{ userId: 'user-1', connector: 'okta-prod', readLoginAt: T0, seenAt: T1 }]);
         const login = { userId: 'user-1', connector: 'okta-prod', subject: 's', appliedGroups: ['Admins'], lastLoginAt: T2, lastReconciledAt: T2 };
         const written = await store.recordLogin({ ...login, status: 'fresh', lastError: null });
-        const expected: SyncState = { ...login, status: 'fresh', lastError: null, lastSeenByPrewarmAt: T1, pendingAdd: [], pendingRemove: [] };
+        const expected: SyncState = { ...login, status: 'fresh', lastError: null, lastSeenByPrewarmAt: T1 };
         expect(written).toEqual(expected);
         expect(await store.getSyncState('user-1', 'okta-prod')).toEqual(expected);
       });
 
-      it('creates the state at a first login, with nothing pending and never seen by pre-warm', async () => {
+      it('creates the state at a first login, never seen by pre-warm', async () => {
         const login = { userId: 'user-1', connector: 'okta-prod', subject: 's', appliedGroups: [], lastLoginAt: T0, lastReconciledAt: T0 };
         const written = await store.recordLogin({ ...login, status: 'fresh', lastError: null });
-        expect(written).toEqual({ ...login, status: 'fresh', lastError: null, lastSeenByPrewarmAt: null, pendingAdd: [], pendingRemove: [] });
+        expect(written).toEqual({ ...login, status: 'fresh', lastError: null, lastSeenByPrewarmAt: null });
         expect(await store.getSyncState('user-1', 'okta-prod')).toEqual(written);
       });
 
@@ -739,24 +759,21 @@ export function describeStoreContract(label: string, open: () => Promise<Store>,
           appliedGroups: [`G${i}`],
           lastLoginAt: at(T1, i),
           lastReconciledAt: at(T1, i),
-          status: 'fresh' as const,
-          lastError: null,
+          // Not what pre-warm writes (`fresh`, no error): its status never outlives a login.
+          status: 'stale' as const,
+          lastError: 'idp timeout',
         }));
         const outcomes = await Promise.allSettled([
           ...logins.map((login) => store.recordLogin(login)),
           ...Array.from({ length: bulkRacers }, () =>
-            store.recordPendingChanges([
-              { userId: 'user-1', connector: 'okta-prod', readLoginAt: null, seenAt: T2, pendingAdd: [m('OrgA', 'X')], pendingRemove: [] },
-            ]),
+            store.recordPrewarmSightings([{ userId: 'user-1', connector: 'okta-prod', readLoginAt: null, seenAt: T2 }]),
           ),
         ]);
         expect(outcomes.filter((o) => o.status === 'rejected')).toEqual([]);
         const stored = (await store.getSyncState('user-1', 'okta-prod'))!;
         // Whatever the order: one login's fields whole, and pre-warm's time of sight.
         const winner = logins.find((login) => login.appliedGroups[0] === stored.appliedGroups[0])!;
-        expect(stored).toMatchObject({ ...winner, lastSeenByPrewarmAt: T2 });
-        // Pre-warm's pending changes only if it wrote before every login, which then emptied them.
-        expect(stored.pendingAdd).toEqual([]);
+        expect(stored).toEqual({ ...winner, lastSeenByPrewarmAt: T2 });
       });
 
       it('stores, replaces and lists sync states, optionally by connector', async () => {
@@ -767,8 +784,6 @@ export function describeStoreContract(label: string, open: () => Promise<Store>,
 
         const replaced = syncState('user-1', 'okta-prod', {
           appliedGroups: [],
-          pendingAdd: [],
-          pendingRemove: [m('OrgA', 'Admins', 'manual')],
           status: 'error',
           lastError: 'idp_unavailable',
           lastSeenByPrewarmAt: T2,
@@ -873,17 +888,7 @@ export function describeStoreContract(label: string, open: () => Promise<Store>,
       const orgA = { key: 'OrgA', defaultGroup: 'Members', groups: ['Admins'] };
       const group = (connector: string, id: string) => ({ connector, id, name: id, fetchedAt: T0 });
       const login = { userId: 'user-1', connector: 'okta-prod', subject: 's', appliedGroups: ['G'], lastLoginAt: T1, lastReconciledAt: T1, status: 'fresh' as const, lastError: null };
-      const run: PrewarmRun = {
-        id: 'run-1',
-        connector: 'okta-prod',
-        mode: 'full',
-        state: 'running',
-        startedAt: T0,
-        finishedAt: null,
-        figures: { apiCalls: 0, pages: 0, retries: 0, groups: 0, users: 0, memberships: 0, errors: 0 },
-        details: { groupsTotal: null, absentMarked: 0, membershipsRemoved: 0, guard: null, driftSummary: null },
-        error: null,
-      };
+      const run = prewarmRun();
       const scimUser = { connector: 'scim', resourceType: 'User' as const, id: 'r1', attributes: { userName: 'ada' }, version: 1, created: T0, lastModified: T0 };
       const none = () => [];
       const other = () => [{ kind: 'other' as const }];
@@ -938,26 +943,21 @@ export function describeStoreContract(label: string, open: () => Promise<Store>,
         recordLogin: {
           setup: () => store.putSyncState(syncState('user-1', 'okta-prod', { lastSeenByPrewarmAt: T0 })),
           write: () => store.recordLogin(login),
-          events: () => [{ kind: 'sync-state', state: { ...login, lastSeenByPrewarmAt: T0, pendingAdd: [], pendingRemove: [] } }],
+          events: () => [{ kind: 'sync-state', state: { ...login, lastSeenByPrewarmAt: T0 } }],
         },
         recordLoginTimes: {
           setup: () => store.putSyncState(syncState('user-1', 'okta-prod')),
           write: () => store.recordLoginTimes([{ userId: 'user-1', connector: 'okta-prod', at: T2 }]),
           events: none,
         },
-        recordPendingChanges: {
-          setup: () => store.putSyncState(syncState('user-1', 'okta-prod')),
+        recordPrewarmSightings: {
+          setup: () => store.putSyncState(syncState('user-1', 'okta-prod', { status: 'stale', lastError: 'timeout' })),
           write: () =>
-            store.recordPendingChanges([
-              { userId: 'user-1', connector: 'okta-prod', readLoginAt: T0, seenAt: T2, pendingAdd: [], pendingRemove: [m('OrgA', 'X')] },
-              { userId: 'user-9', connector: 'okta-prod', readLoginAt: T0, seenAt: T2, pendingAdd: [], pendingRemove: [] },
+            store.recordPrewarmSightings([
+              { userId: 'user-1', connector: 'okta-prod', readLoginAt: T0, seenAt: T2 },
+              { userId: 'user-9', connector: 'okta-prod', readLoginAt: T0, seenAt: T2 },
             ]),
-          events: () => [
-            {
-              kind: 'sync-state',
-              state: syncState('user-1', 'okta-prod', { pendingAdd: [], pendingRemove: [m('OrgA', 'X')], lastSeenByPrewarmAt: T2 }),
-            },
-          ],
+          events: () => [{ kind: 'sync-state', state: syncState('user-1', 'okta-prod', { lastSeenByPrewarmAt: T2 }) }],
         },
         acquireLease: { write: () => store.acquireLease('prewarm:okta', 'a', 60_000, T0), events: none },
         releaseLease: { setup: () => store.acquireLease('prewarm:okta', 'a', 60_000, T0), write: () => store.releaseLease('prewarm:okta', 'a'), events: none },
@@ -1066,17 +1066,7 @@ export function describeStoreContract(label: string, open: () => Promise<Store>,
 
     describe('pre-warm runs', () => {
       it('stores a run and replaces it when it finishes', async () => {
-        const running: PrewarmRun = {
-          id: 'run-1',
-          connector: 'okta-prod',
-          mode: 'full',
-          state: 'running',
-          startedAt: T0,
-          finishedAt: null,
-          figures: { apiCalls: 0, pages: 0, retries: 0, groups: 0, users: 0, memberships: 0, errors: 0 },
-          details: { groupsTotal: null, absentMarked: 0, membershipsRemoved: 0, guard: null, driftSummary: null },
-          error: null,
-        };
+        const running = prewarmRun();
         await store.putPrewarmRun(running);
         expect(await store.getPrewarmRun('run-1')).toEqual(running);
         expect(await store.getPrewarmRun('run-2')).toBeNull();

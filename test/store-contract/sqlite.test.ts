@@ -7,9 +7,9 @@ import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../store/open.js';
 import { openSqliteStore } from '../../store/sqlite/index.js';
-import { MIGRATIONS } from '../../store/sqlite/migrations.js';
+import { MIGRATIONS, migrate } from '../../store/sqlite/migrations.js';
 import { classifySqliteError } from '../../store/sqlite/lock-wait.js';
-import { StoreBusyError, StoreError, StoreUnavailableError, type Membership } from '../../store/types.js';
+import { AlreadyExistsError, StoreBusyError, StoreError, StoreUnavailableError, type Membership } from '../../store/types.js';
 import { describeStoreContract } from './contract.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'jitsync-sqlite-contract-'));
@@ -40,6 +40,45 @@ describe('sqlite store', () => {
     expect(raw.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
     expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
     raw.close();
+  });
+
+  it('migrates a version 4 file with rows: its sync states keep every field but the stored pending changes', async () => {
+    const path = freshPath();
+    const raw = new Database(path);
+    migrate(raw, MIGRATIONS.filter((m) => m.version <= 4));
+    raw.prepare(`INSERT INTO users (id, username, email, name, version, created_at, updated_at) VALUES ('u1', 'ada', 'ada@example.com', 'Ada', 1, ?, ?)`).run(T0, T0);
+    raw.prepare(
+      `INSERT INTO sync_states (user_id, connector, subject, applied_groups, last_login_at, last_reconciled_at,
+         last_seen_by_prewarm_at, pending_add, pending_remove, status, last_error)
+       VALUES ('u1', 'okta', '00u1', '["Engineering"]', ?, ?, ?, '[{"organization":"OrgA","group":"G","source":"sync"}]', '[]', 'stale', 'idp timeout')`,
+    ).run(T0, T0, T0);
+    raw.close();
+
+    const store = openSqliteStore(path);
+    try {
+      expect(await store.getSyncState('u1', 'okta')).toEqual({
+        userId: 'u1',
+        connector: 'okta',
+        subject: '00u1',
+        appliedGroups: ['Engineering'],
+        lastLoginAt: T0,
+        lastReconciledAt: T0,
+        lastSeenByPrewarmAt: T0,
+        status: 'stale',
+        lastError: 'idp timeout',
+      });
+      expect((await store.getAccount('u1'))?.user.email).toBe('ada@example.com');
+      // The migrated table takes the login's and pre-warm's writes.
+      await store.recordPrewarmSightings([{ userId: 'u1', connector: 'okta', readLoginAt: T0, seenAt: T0 }]);
+      expect(await store.getSyncState('u1', 'okta')).toMatchObject({ status: 'fresh', lastError: null });
+    } finally {
+      await store.close();
+    }
+    const migrated = new Database(path, { readonly: true });
+    expect(migrated.pragma('user_version', { simple: true })).toBe(5);
+    const columns = migrated.prepare<[string], { name: string }>('SELECT name FROM pragma_table_info(?)').all('sync_states');
+    expect(columns.map((c) => c.name)).not.toContain('pending_add');
+    migrated.close();
   });
 
   it('checkpoints the WAL from its worker, and leaves no WAL behind when closed', async () => {
@@ -103,10 +142,10 @@ describe('sqlite store', () => {
     await store.recordLogin(state);
     await store.putCachedUser({ connector: 'okta', subject: 's', email: null, name: null, groups: ['a'], nestedGroups: [], fetchedAt: T0, origin: 'prewarm', absentSince: null });
     const raw = new Database(path);
-    raw.prepare(`UPDATE sync_states SET pending_add = '[{"organization":"OrgA","group":"G","source":"hand-made"}]'`).run();
+    raw.prepare(`UPDATE sync_states SET applied_groups = '["a", 7]'`).run();
     raw.prepare(`UPDATE cached_users SET groups = '["a", 7'`).run();
     raw.close();
-    await expect(store.getSyncState('u1', 'okta')).rejects.toThrow(/^malformed column sync_states\.pending_add of \(u1, okta\): 0\.source: /);
+    await expect(store.getSyncState('u1', 'okta')).rejects.toThrow(/^malformed column sync_states\.applied_groups of \(u1, okta\): 1: /);
     await expect(store.listSyncStates()).rejects.toBeInstanceOf(StoreError);
     await expect(store.getCachedUser('okta', 's')).rejects.toThrow('malformed column cached_users.groups of (okta, s): not valid JSON');
     await store.close();
@@ -144,8 +183,21 @@ describe('sqlite store', () => {
       expect(error).toBeInstanceOf(StoreUnavailableError);
       expect((error as Error).message).toBe(`the SQLite store /data/jitsync.db cannot be used: disk trouble (${code})`);
     }
-    const constraint = new Database.SqliteError('UNIQUE constraint failed', 'SQLITE_CONSTRAINT_UNIQUE');
-    expect(classifySqliteError(constraint, '/data/jitsync.db')).toBe(constraint);
+  });
+
+  it('reads every other driver error as StoreUnavailableError, a taken unique key as AlreadyExistsError', () => {
+    const trigger = classifySqliteError(new Database.SqliteError('refused by a trigger', 'SQLITE_CONSTRAINT_TRIGGER'), '/data/jitsync.db');
+    expect(trigger).toBeInstanceOf(StoreUnavailableError);
+    expect((trigger as Error).message).toBe('the SQLite store /data/jitsync.db cannot be used: refused by a trigger (SQLITE_CONSTRAINT_TRIGGER)');
+    const taken = classifySqliteError(new Database.SqliteError('UNIQUE constraint failed: users.email', 'SQLITE_CONSTRAINT_UNIQUE'), '/x');
+    expect(taken).toBeInstanceOf(AlreadyExistsError);
+    expect(taken).toMatchObject({ key: 'email' });
+    const closed = classifySqliteError(new TypeError('The database connection is not open'), '/data/jitsync.db', false);
+    expect(closed).toBeInstanceOf(StoreUnavailableError);
+    expect((closed as Error).message).toBe('the SQLite store /data/jitsync.db cannot be used: it is closed');
+    // Not the driver's: a bug stays a bug.
+    const bug = new TypeError('x is not a function');
+    expect(classifySqliteError(bug, '/data/jitsync.db')).toBe(bug);
   });
 
   it('serializes writers in separate processes sharing one file', async () => {

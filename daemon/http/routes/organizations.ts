@@ -54,41 +54,33 @@ export const organizationRoutes: Routes<'admin'> = (app, deps) => {
       reply.status(201).send(await deps.admin.addGroup(request.params.org, request.body.name)),
   );
 
-  app.put(
-    '/v1/organizations/:org/groups/:group/members/:userId',
+  // Adding and removing a manual membership differ only in what they change.
+  const membershipChanges = [
     {
+      method: 'PUT',
+      operationId: 'addMembership',
+      summary: 'Add a manual membership (group names with "/" are URL-encoded)',
+      change: deps.admin.addMembership,
+    },
+    { method: 'DELETE', operationId: 'removeMembership', summary: 'Remove a membership', change: deps.admin.removeMembership },
+  ] as const;
+  for (const { method, operationId, summary, change } of membershipChanges) {
+    app.route({
+      method,
+      url: '/v1/organizations/:org/groups/:group/members/:userId',
       config: { auth: 'admin' },
       schema: {
-        operationId: 'addMembership',
-        summary: 'Add a manual membership (group names with "/" are URL-encoded)',
+        operationId,
+        summary,
         description: "`409 default_group_derived` for the organization's default group: membership in it follows the others.",
         security: security.admin,
         params: s.membershipParams,
         response: { 200: s.userView.describe('The user, with the membership changed'), ...errors({ params: true, body: true, conflict: true }) },
       },
-    },
-    async (request) => {
-      const { org, group, userId } = request.params;
-      return deps.admin.addMembership(org, group, userId);
-    },
-  );
-
-  app.delete(
-    '/v1/organizations/:org/groups/:group/members/:userId',
-    {
-      config: { auth: 'admin' },
-      schema: {
-        operationId: 'removeMembership',
-        summary: 'Remove a membership',
-        description: "`409 default_group_derived` for the organization's default group: membership in it follows the others.",
-        security: security.admin,
-        params: s.membershipParams,
-        response: { 200: s.userView.describe('The user, with the membership changed'), ...errors({ params: true, body: true, conflict: true }) },
+      handler: async (request) => {
+        const { org, group, userId } = request.params;
+        return change(org, group, userId);
       },
-    },
-    async (request) => {
-      const { org, group, userId } = request.params;
-      return deps.admin.removeMembership(org, group, userId);
-    },
-  );
+    });
+  }
 };

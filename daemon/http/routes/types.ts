@@ -6,6 +6,7 @@ import type { DriftService } from '../../drift/types.js';
 import type { LoginService } from '../../login/login-service.js';
 import type { Metrics } from '../../metrics.js';
 import type { PrewarmService } from '../../prewarm/prewarm-service.js';
+import type { ScimEndpoint } from '../../scim/routes.js';
 import type { StoreHealth } from '../../store-health.js';
 import type { JitsyncServer } from '../app.js';
 import type { TokenKind } from '../auth.js';
@@ -28,6 +29,8 @@ export interface ServerDeps {
   tokens: Record<TokenKind, string>;
   /** The graceful stop: refuses new requests while the daemon stops. */
   drain: Drain;
+  /** The SCIM service provider of each `scim` connector. */
+  scim: readonly ScimEndpoint[];
 }
 
 /** A routes module: declares one feature's routes on the server, given the dependencies it names. */

@@ -60,6 +60,8 @@ export class OktaDirectory {
   private readonly members = new Map<string, string[]>();
   private readonly groupsOfUser = new Map<string, Set<string>>();
   private sortedGroupIds: string[] | undefined;
+  /** Every page of `/api/v1/users` reads the users in id order: sorted once per change. */
+  private sortedUsers: OktaUser[] | undefined;
   /** The System Log: membership changes stamped by the clock (backdated seeding logs nothing). */
   readonly events: LogEvent[] = [];
   private nextGroup = 1;
@@ -116,6 +118,7 @@ export class OktaDirectory {
     };
     this.usersById.set(id, user);
     this.usersByLogin.set(loginKey, user);
+    this.sortedUsers = undefined;
     this.groupsOfUser.set(id, new Set());
     return user;
   }
@@ -195,7 +198,8 @@ export class OktaDirectory {
 
   /** All users, ordered by id. */
   users(): OktaUser[] {
-    return [...this.usersById.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    this.sortedUsers ??= [...this.usersById.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return [...this.sortedUsers];
   }
 
   /** Member ids of a group in paging order; undefined for an unknown group. */
