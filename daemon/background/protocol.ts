@@ -24,6 +24,7 @@ export type BackgroundCall =
   | { method: 'drift.summary'; connectorId: string }
   | { method: 'prewarm.start'; connectorId: string; options: PrewarmOptions }
   | { method: 'prewarm.get'; runId: string }
+  | { method: 'prewarm.cacheFigures'; connectorId: string }
   | { method: 'prewarm.close' };
 
 export type ToBackground =

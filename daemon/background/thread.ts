@@ -159,6 +159,7 @@ export function startBackgroundThread(options: BackgroundOptions, deps: { store:
         return (await start(connectorId, runOptions)).done;
       },
       get: (runId) => call({ method: 'prewarm.get', runId }),
+      cacheFigures: (connectorId) => call({ method: 'prewarm.cacheFigures', connectorId }),
       close: () => call({ method: 'prewarm.close' }),
     },
     async close() {

@@ -69,6 +69,8 @@ try {
       }
       case 'prewarm.get':
         return prewarm.get(call.runId);
+      case 'prewarm.cacheFigures':
+        return prewarm.cacheFigures(call.connectorId);
       case 'prewarm.close':
         return prewarm.close();
     }

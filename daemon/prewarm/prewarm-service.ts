@@ -32,6 +32,13 @@ export interface PrewarmServiceDeps {
   onConnectorOutcome?: ConnectorOutcomeSink;
 }
 
+/** Present cache entries and their memberships, and when the last complete run started. */
+export interface CacheFigures {
+  users: number;
+  memberships: number;
+  lastCompleteRunAt: string | null;
+}
+
 export interface PrewarmService {
   /**
    * Takes the connector's lease and starts a run in the background; answers once the run is
@@ -41,6 +48,8 @@ export interface PrewarmService {
   /** `start`, then waits for the run to end. */
   run(connectorId: string, options?: PrewarmOptions): Promise<PrewarmRun>;
   get(runId: string): Promise<PrewarmRun | null>;
+  /** What the connector's directory cache holds: a full count, so never read on the login thread. */
+  cacheFigures(connectorId: string): Promise<CacheFigures>;
   /** Aborts runs in flight (they end `failed`) and waits for them. */
   close(): Promise<void>;
 }
@@ -164,6 +173,10 @@ export function createPrewarmService(deps: PrewarmServiceDeps): PrewarmService {
       return done;
     },
     get: (runId) => store.getPrewarmRun(runId),
+    async cacheFigures(connectorId) {
+      const [counts, state] = await Promise.all([store.countCachedMemberships(connectorId), store.getConnectorState(connectorId)]);
+      return { ...counts, lastCompleteRunAt: state?.lastCompleteRunAt ?? null };
+    },
     async close() {
       for (const { controller } of inFlight.values()) controller.abort(new Error('daemon shutting down'));
       await Promise.allSettled([...inFlight.values()].map(({ done }) => done));

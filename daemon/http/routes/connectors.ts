@@ -14,7 +14,7 @@ const connectorView = s.connectorStatus.extend({
 });
 
 /** `GET /v1/connectors`: whether each IdP answers (docs/api.md). */
-export const connectorRoutes: Routes<'connectorStatus' | 'store'> = (app, deps) => {
+export const connectorRoutes: Routes<'connectorStatus' | 'prewarm'> = (app, deps) => {
   app.get(
     '/v1/connectors',
     {
@@ -51,10 +51,8 @@ export const connectorRoutes: Routes<'connectorStatus' | 'store'> = (app, deps) 
     },
     async () => {
       const connectors = await Promise.all(
-        deps.connectorStatus.list().map(async (status) => {
-          const [counts, state] = await Promise.all([deps.store.countCachedMemberships(status.id), deps.store.getConnectorState(status.id)]);
-          return { ...status, cache: { ...counts, lastCompleteRunAt: state?.lastCompleteRunAt ?? null } };
-        }),
+        // The counts read the whole cache: made on the background thread, off the login path.
+        deps.connectorStatus.list().map(async (status) => ({ ...status, cache: await deps.prewarm.cacheFigures(status.id) })),
       );
       return { connectors };
     },
