@@ -152,10 +152,10 @@ describe('README and docs examples', () => {
 
   it('covers every route of the HTTP API table and every command of the CLI table', () => {
     const code = examples.map((example) => example.code).join('\n');
-    const commands = PAGES.flatMap(({ text }) => [...text.matchAll(/^\| `npx jitsync ([a-z]+(?: [a-z]+)?)/gm)].map((match) => match[1]!));
+    const commands = PAGES.flatMap(({ text }) => [...text.matchAll(/^\| `jitsync ([a-z]+(?: [a-z]+)?)/gm)].map((match) => match[1]!));
     expect(commands).toEqual(expect.arrayContaining(['serve', 'login', 'prewarm', 'drift', 'config check']));
     for (const command of [...commands, '--version']) {
-      expect(code, `no runnable example of jitsync ${command}`).toContain(`npx jitsync ${command}`);
+      expect(code, `no runnable example of jitsync ${command}`).toContain(`node dist/daemon/cli.js ${command}`);
     }
     const routes = documentedRoutes();
     expect(routes.length).toBeGreaterThan(10);
