@@ -283,23 +283,29 @@ export async function benchLogin(options: {
       return result;
     };
     const paced: PacedResult[] = [];
-    for (let i = 1; i <= 3; i++) paced.push(await pacedRun(`no drift model in memory (${i}/3)`));
+    for (let i = 1; i <= 3; i++) paced.push(await profiled(`login-paced-${i}`, () => pacedRun(`no drift model in memory (${i}/3)`)));
 
     // The drift model, once built, stays in the daemon's heap (and is what a later report reuses):
     // the same paced run again measures what holding it costs the logins.
     // The first report builds the model from the whole store, for seconds: what do the logins
     // that arrive meanwhile wait? The report is asked for as the paced run starts.
     log(`  drift report, the first since start (builds the drift model), under ${perSecond} logins…`);
-    const [pacedDuringBuild, driftCold] = await Promise.all([pacedRun('while the drift model builds'), timeDrift(url)]);
+    const [pacedDuringBuild, driftCold] = await profiled('login-during-drift-build', () =>
+      Promise.all([pacedRun('while the drift model builds'), timeDrift(url)]),
+    );
     log(`    ${driftCold.seconds} s`);
     const pacedWithModel: PacedResult[] = [];
-    for (let i = 1; i <= 3; i++) pacedWithModel.push(await pacedRun(`drift model in memory (${i}/3)`));
+    for (let i = 1; i <= 3; i++) {
+      pacedWithModel.push(await profiled(`login-paced-with-model-${i}`, () => pacedRun(`drift model in memory (${i}/3)`)));
+    }
 
     // A full pre-warm run rewrites every cache entry of the connector (and makes the next drift
     // report rebuild its model): what do the logins that arrive meanwhile wait? Before the changing
     // run, so that these logins change nothing; then one report rebuilds the model, untimed.
     log(`  full pre-warm of every user, under ${perSecond} logins…`);
-    const [pacedDuringPrewarm, fullPrewarmSeconds] = await Promise.all([pacedRun('while a full pre-warm applies its writes'), timeFullPrewarm(url)]);
+    const [pacedDuringPrewarm, fullPrewarmSeconds] = await profiled('login-during-full-prewarm', () =>
+      Promise.all([pacedRun('while a full pre-warm applies its writes'), timeFullPrewarm(url)]),
+    );
     log(`    pre-warm ${fullPrewarmSeconds} s`);
     await timeDrift(url);
 

@@ -97,7 +97,7 @@ async function main(): Promise<void> {
 
   if (selected.has('scim-push')) {
     log('SCIM initial push, Entra-style, SQLite store, under paced logins:');
-    results.scimPush = await benchScimPush({ users: 10_000 / scale, groups: 500 / scale, loginRate: 1000, log });
+    results.scimPush = await benchScimPush({ users: 10_000 / scale, groups: 500 / scale, loginRate: 1000, ...profiling, log });
     const r = results.scimPush;
     log(`  ${r.pushSeconds} s, ${r.requestsPerSecond} requests/s; logins p99 ${r.login.latencyMs.p99} ms`);
   }

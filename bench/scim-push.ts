@@ -38,7 +38,14 @@ const PUSH_CONCURRENCY = 8;
 /** The issue's target, which sets the paced run's length so that both end together when it is met. */
 export const TARGET_SCIM_REQUESTS_PER_SECOND = 500;
 
-export async function benchScimPush(options: { users: number; groups: number; loginRate: number; log(line: string): void }): Promise<ScimPushResult> {
+export async function benchScimPush(options: {
+  users: number;
+  groups: number;
+  loginRate: number;
+  /** Where to write a CPU profile of the daemon's login thread during the push (`--profile`). */
+  profileDir?: string;
+  log(line: string): void;
+}): Promise<ScimPushResult> {
   const { log, users, groups } = options;
   const dir = mkdtempSync(join(tmpdir(), 'jitsync-bench-scim-'));
   let storeWorker: Worker | undefined;
@@ -83,6 +90,7 @@ export async function benchScimPush(options: { users: number; groups: number; lo
       10 * 60_000,
     );
 
+    if (options.profileDir) await daemon.call('profileStart');
     const started = performance.now();
     const userIds = new Array<string>(users);
     await inParallel(users, async (u) => {
@@ -106,6 +114,7 @@ export async function benchScimPush(options: { users: number; groups: number; lo
       }
     });
     const pushSeconds = Math.round((performance.now() - started) / 10) / 100;
+    if (options.profileDir) await daemon.call('profileStop', { path: join(options.profileDir, 'scim-push.cpuprofile') });
     const login = await loginRun;
     await generator.stop().catch(() => undefined);
     generator.kill();

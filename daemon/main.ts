@@ -57,6 +57,10 @@ export async function createDaemon(config: JitsyncConfig, logger: Logger, option
   const backend = await openStore(config.store, { busyTimeoutMs });
   // Each connector's last success and error, from this thread's live look-ups and the background thread's runs.
   const connectorStatus = createConnectorStatus({ connectors: config.connectors, logger });
+  const metrics = createMetrics();
+  for (const entry of config.connectors) {
+    if (entry.type === 'scim' && entry.provisionOnPush === true) metrics.scimPushQueue.set({ connector: entry.id }, 0);
+  }
   let background: BackgroundThread;
   // Every write of the process goes through this one store (the background thread's too): its
   // change feed tells the drift model of each. See docs/architecture.md.
@@ -70,6 +74,7 @@ export async function createDaemon(config: JitsyncConfig, logger: Logger, option
         logLevel: logger.level,
         ...(options.onPrewarmProgress ? { onProgress: options.onPrewarmProgress } : {}),
         onConnectorOutcome: (outcome) => connectorStatus.record(outcome),
+        onProvisionQueue: (connector, depth) => metrics.scimPushQueue.set({ connector }, depth),
       },
       { store },
     );
@@ -115,11 +120,13 @@ export async function createDaemon(config: JitsyncConfig, logger: Logger, option
       connectorStatus,
       store,
       health: createStoreHealth(store, logger),
-      metrics: createMetrics(),
+      metrics,
       logger,
       tokens: { hook: config.server.hookToken, admin: config.server.adminToken },
       drain,
-      scim: scimEndpoints(config.connectors, store),
+      // Push provisioning: a SCIM write's subjects go to the background thread's queue, which
+      // hands each whose account would change back to this thread's login service.
+      scim: scimEndpoints(config.connectors, store, { onPushed: (connector, subjects) => background.provision(connector, subjects) }),
     };
     const { scimListen, scimTls } = config.server;
     const server = await buildServer(deps, { serves: scimListen ? 'api' : 'all' });
@@ -141,6 +148,9 @@ export async function createDaemon(config: JitsyncConfig, logger: Logger, option
         if (scimServer && scimListen) await scimServer.listen({ host: scimListen.host, port: scimListen.port });
         const schedules = config.connectors.flatMap((c) => (c.prewarm ? [{ connector: c.id, cron: c.prewarm }] : []));
         scheduler = startPrewarmScheduler(schedules, prewarm, logger, options.prewarmJitterMs);
+        // Only a serving daemon provisions SCIM pushes (not the one-shot CLI commands); the
+        // organizations are in the store by now, and the queue's start sweep decides with them.
+        background.startProvisioning((connector, subject) => login.provision({ connector, subject }));
         return address;
       },
       async stop(deadline) {

@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** Prometheus metrics of one daemon; a registry per instance, never the global one. */
 export function createMetrics() {
@@ -23,6 +23,12 @@ export function createMetrics() {
       name: 'jitsync_logins_total',
       help: 'Login hook calls by connector, decision (allow or the deny reason) and group source',
       labelNames: ['connector', 'decision', 'groups_source'] as const,
+      registers: [registry],
+    }),
+    scimPushQueue: new Gauge({
+      name: 'jitsync_scim_push_queue_depth',
+      help: 'Pushed SCIM subjects waiting to be provisioned (provisionOnPush), by connector',
+      labelNames: ['connector'] as const,
       registers: [registry],
     }),
   };

@@ -102,8 +102,14 @@ export interface ScimResourceStore {
   ): Promise<{ resource: ScimResource; result: T; changed: boolean }>;
   /** Removes the resource; returns it, or null when it did not exist. */
   deleteScimResource(connector: string, resourceType: ScimResourceType, id: string): Promise<ScimResource | null>;
-  /** The groups whose `members` hold this user id. */
-  scimGroupsOfUser(connector: string, userId: string): Promise<ScimGroupRef[]>;
+  /** For each user id, the groups whose `members` hold it (sorted by group id; none: an empty list). */
+  scimGroupsOfUsers(connector: string, userIds: readonly string[]): Promise<Map<string, ScimGroupRef[]>>;
+}
+
+/** A group's `displayName` (attribute names are case-insensitive, RFC 7643 §2.1); `''` when it has none. */
+export function displayNameOf(attributes: Record<string, unknown>): string {
+  const value = Object.entries(attributes).find(([key]) => key.toLowerCase() === 'displayname')?.[1];
+  return typeof value === 'string' ? value : '';
 }
 
 /** Name of the attribute `ScimKeys.name` holds for a type. */

@@ -127,7 +127,7 @@ export interface LoginTimes {
 
 export interface AuditEntry {
   at: string;
-  /** `login:<connector>`, `admin`, `prewarm:<connector>`, `cli`. */
+  /** `login:<connector>`, `scim:<connector>`, `admin`, `prewarm:<connector>`, `cli`. */
   actor: string;
   action: string;
   userId: string | null;
@@ -350,8 +350,9 @@ export interface DirectoryCacheStore {
  * atomic step per row, so that neither overwrites what the other wrote meanwhile:
  *
  * - the login (`recordLogin`): `subject`, `appliedGroups`, `lastLoginAt`, `lastReconciledAt`,
- *   `status` and `lastError`. `lastSeenByPrewarmAt` is kept. `recordLoginTimes` moves only the
- *   two times.
+ *   `status` and `lastError`. `lastSeenByPrewarmAt` is kept, and so is `lastLoginAt` when the
+ *   write's is null (a SCIM push provisioning the account: no login happened; null on a new row).
+ *   `recordLoginTimes` moves only the two times.
  * - pre-warm (`recordPrewarmSightings`): `lastSeenByPrewarmAt` always (when it saw the user);
  *   and, only when no login has written the row since pre-warm read it (`lastLoginAt`
  *   unchanged), the status the sighting implies: `absent` for a user gone from the IdP, else

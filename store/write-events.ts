@@ -84,7 +84,7 @@ export const WRITE_EVENTS: WriteEvents = {
   createScimResource: 'silent',
   updateScimResource: 'silent',
   deleteScimResource: 'silent',
-  scimGroupsOfUser: 'read',
+  scimGroupsOfUsers: 'read',
 };
 
 /** The methods that write (reported or not): the ones the background thread forwards. */

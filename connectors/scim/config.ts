@@ -27,10 +27,11 @@ export const scimConfigSchema = connectorBaseSchema
       })
       .strict()
       .prefault({}),
-    provisionOnPush: z
-      .boolean()
-      .default(false)
-      .refine((on) => !on, 'not yet supported: pushed changes reach accounts at their next login'),
+    /**
+     * Pushed changes reach accounts at once, through the login's decision, from a queue on the
+     * background thread (docs/scim.md, Push provisioning); false: at the account's next login.
+     */
+    provisionOnPush: z.boolean().default(false),
     // Pushed data has no pre-warm: a schedule here would be a misunderstanding.
     prewarm: z.undefined({ error: 'a scim connector is fed by the IdP’s pushes and has no pre-warm; remove prewarm' }).optional(),
   })

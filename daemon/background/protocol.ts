@@ -32,6 +32,11 @@ export type ToBackground =
   /** `token`: the login thread's change token when the call was made (see drift-view.ts). */
   | { type: 'call'; id: number; call: BackgroundCall; token: string | null }
   | ({ type: 'write-result' } & Reply)
+  /** Subjects a SCIM write touched, for push provisioning (daemon/scim/push-provisioning.ts). */
+  | { type: 'provision'; connector: string; subjects: string[] }
+  /** The login thread applies provisionings from now on: sweep, then drain the queue. */
+  | { type: 'provision-start' }
+  | ({ type: 'provision-result' } & Reply)
   | { type: 'stop' };
 
 export type FromBackground =
@@ -44,4 +49,8 @@ export type FromBackground =
   | { type: 'run-ended'; run: PrewarmRun }
   /** A pre-warm run's IdP outcome, for the connector status held on the login thread. */
   | { type: 'connector-outcome'; outcome: ConnectorOutcome }
+  /** A queued subject whose login would change its account: the login thread applies it (`LoginService.provision`). */
+  | { type: 'provision'; id: number; connector: string; subject: string }
+  /** How many subjects wait in a connector's push provisioning queue (a gauge). */
+  | { type: 'provision-queue'; connector: string; depth: number }
   | { type: 'stopped' };

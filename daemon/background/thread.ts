@@ -19,6 +19,17 @@ export interface BackgroundThread {
   ready: Promise<void>;
   drift: DriftService;
   prewarm: PrewarmService;
+  /**
+   * Queues the subjects a SCIM write of a `provisionOnPush` connector touched, for push
+   * provisioning on this thread (daemon/scim/push-provisioning.ts). Returns at once.
+   */
+  provision(connector: string, subjects: readonly string[]): void;
+  /**
+   * Starts push provisioning: the thread sweeps the cache, then hands each subject whose account
+   * would change to `apply`, here on the login thread, one at a time. Called once the
+   * organizations of the config are in the store, which the decisions read.
+   */
+  startProvisioning(apply: (connector: string, subject: string) => Promise<unknown>): void;
   /** Aborts pre-warm runs in flight (recorded as failed) and stops the thread. */
   close(): Promise<void>;
 }
@@ -30,6 +41,8 @@ export interface BackgroundOptions extends Omit<BackgroundData, 'progress'> {
   onConnectorOutcome?: ConnectorOutcomeSink;
   /** More cache entries than this between two calls: the drift model is told to rebuild instead. */
   maxPendingCacheEntries?: number;
+  /** Told of each connector's push provisioning queue depth when it changes (the gauge). */
+  onProvisionQueue?: (connector: string, depth: number) => void;
 }
 
 /**
@@ -40,7 +53,7 @@ export interface BackgroundOptions extends Omit<BackgroundData, 'progress'> {
  * it is asked.
  */
 export function startBackgroundThread(options: BackgroundOptions, deps: { store: Store }): BackgroundThread {
-  const { onProgress, onConnectorOutcome, maxPendingCacheEntries = 20_000, ...rest } = options;
+  const { onProgress, onConnectorOutcome, onProvisionQueue, maxPendingCacheEntries = 20_000, ...rest } = options;
   const data: BackgroundData = { ...rest, progress: onProgress !== undefined };
   const worker = startModuleWorker(import.meta.url, 'worker', { workerData: data });
   const calls = pendingReplies();
@@ -89,6 +102,21 @@ export function startBackgroundThread(options: BackgroundOptions, deps: { store:
     );
   };
 
+  let applyProvision: ((connector: string, subject: string) => Promise<unknown>) | null = null;
+  const provision = (id: number, connector: string, subject: string) => {
+    const applied = applyProvision ? applyProvision(connector, subject) : Promise.reject(new Error('push provisioning has not started'));
+    applied.then(
+      (value) => {
+        flush();
+        post({ type: 'provision-result', id, ok: true, value });
+      },
+      (error: unknown) => {
+        flush();
+        post({ type: 'provision-result', id, ok: false, error: toWire(error) });
+      },
+    );
+  };
+
   // Not awaited here: the login thread serves while this thread loads; calls wait for it.
   let markReady!: () => void;
   let markFailed!: (error: Error) => void;
@@ -113,6 +141,10 @@ export function startBackgroundThread(options: BackgroundOptions, deps: { store:
         return onProgress?.(message.run);
       case 'connector-outcome':
         return onConnectorOutcome?.(message.outcome);
+      case 'provision':
+        return provision(message.id, message.connector, message.subject);
+      case 'provision-queue':
+        return onProvisionQueue?.(message.connector, message.depth);
       case 'run-ended':
         runs.get(message.run.id)?.(message.run);
         runs.delete(message.run.id);
@@ -161,6 +193,14 @@ export function startBackgroundThread(options: BackgroundOptions, deps: { store:
       get: (runId) => call({ method: 'prewarm.get', runId }),
       cacheFigures: (connectorId) => call({ method: 'prewarm.cacheFigures', connectorId }),
       close: () => call({ method: 'prewarm.close' }),
+    },
+    provision(connector, subjects) {
+      // After `ready`, like every message; never awaited by the SCIM request.
+      void ready.then(() => post({ type: 'provision', connector, subjects: [...subjects] }), () => undefined);
+    },
+    startProvisioning(apply) {
+      applyProvision = apply;
+      void ready.then(() => post({ type: 'provision-start' }), () => undefined);
     },
     async close() {
       unsubscribe();

@@ -9,6 +9,7 @@ import { createDriftView } from '../drift/drift-view.js';
 import { createLogger } from '../logger.js';
 import { createPrewarmService } from '../prewarm/prewarm-service.js';
 import { scimAbsenceReason } from '../scim/absence.js';
+import { createPushProvisioning } from '../scim/push-provisioning.js';
 import { lowerThreadPriority } from '../threads/priority.js';
 import { pendingReplies } from '../threads/replies.js';
 import { toWire } from '../threads/wire-errors.js';
@@ -31,6 +32,8 @@ const send = (message: FromBackground) => port.postMessage(message);
 // Writes handed to the login thread, waiting for their answer.
 const writes = pendingReplies();
 const forward = (method: StoreWrite, args: unknown[]) => writes.request((id) => send({ type: 'write', id, method, args }));
+// Push provisionings handed to the login thread, waiting for their answer.
+const provisions = pendingReplies();
 
 try {
   const reads = await openStore(data.store, { busyTimeoutMs: data.busyTimeoutMs, writer: false });
@@ -42,16 +45,26 @@ try {
   const store = forwardWrites(reads, forward);
   const drift = createDriftService({ store, view, connectorIds, explainAbsence: scimAbsenceReason(data.config.connectors, reads) });
 
+  const logger = createLogger(data.logLevel);
   const connectors = new Map<string, Connector>();
   for (const entry of data.config.connectors) connectors.set(entry.id, await createConnector(entry, { baseDir: data.config.baseDir }));
   const prewarm = createPrewarmService({
     store,
     connectors,
     settingsFor: settings,
-    logger: createLogger(data.logLevel),
+    logger,
     driftSummary: (connectorId) => drift.summary(connectorId),
     ...(data.progress ? { onProgress: (run) => send({ type: 'run-progress', run }) } : {}),
     onConnectorOutcome: (outcome) => send({ type: 'connector-outcome', outcome }),
+  });
+
+  const pushProvisioning = createPushProvisioning({
+    store: reads,
+    connectors: data.config.connectors.filter((c) => c.type === 'scim' && c.provisionOnPush === true).map((c) => c.id),
+    settingsFor: settings,
+    apply: (connector, subject) => provisions.request((id) => send({ type: 'provision', id, connector, subject })),
+    onDepth: (connector, depth) => send({ type: 'provision-queue', connector, depth }),
+    logger,
   });
 
   const run = async (call: BackgroundCall): Promise<unknown> => {
@@ -91,9 +104,17 @@ try {
         return;
       case 'write-result':
         return writes.settle(message);
+      case 'provision':
+        return pushProvisioning.enqueue(message.connector, message.subjects);
+      case 'provision-start':
+        void pushProvisioning.start();
+        return;
+      case 'provision-result':
+        return provisions.settle(message);
       case 'stop':
         // Runs in flight end `failed` and are recorded (through the login thread, still open).
         void (async () => {
+          await pushProvisioning.close();
           await prewarm.close();
           for (const connector of connectors.values()) await connector.close?.();
           await reads.close();

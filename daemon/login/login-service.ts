@@ -14,10 +14,11 @@ import { decideLogin, type LoginDecision, type LoginDenial } from '../reconcile/
 import { organizationsOf, type MembershipPlan } from '../reconcile/plan.js';
 import type { OrganizationsCache } from '../organizations-cache.js';
 import type { ProvisioningSettings } from '../reconcile/settings.js';
-import { usernameBase, usernameCandidates } from '../reconcile/username.js';
+import { usernameBase, usernameCandidates, type UsernameSource } from '../reconcile/username.js';
 import type { LoginInput } from './input.js';
 import type { LoginTimesBuffer } from './login-times.js';
-import { resolveGroups, type GroupsSource, type ResolveGroupsDeps } from './resolve-groups.js';
+import { pushedLogin } from './push-login.js';
+import { resolveGroups, type GroupsSource, type ResolveGroupsDeps, type ResolvedGroups } from './resolve-groups.js';
 
 /** The refusals answered `403` with the reason (`email_conflict` is a `409` error instead). */
 export type DenyReason = Exclude<LoginDenial, 'email_conflict'> | 'idp_unavailable';
@@ -60,12 +61,60 @@ export interface LoginServiceDeps {
 
 export interface LoginService {
   login(input: LoginInput): Promise<LoginResult>;
+  /**
+   * A SCIM push applied to the account as a login of the cached user would apply it (push
+   * provisioning, docs/scim.md): the same decision and writes, audited as `scim:<connector>`
+   * with `trigger: "push"`; the sync state keeps its `lastLoginAt`. Never throws for a refusal.
+   */
+  provision(request: ProvisionRequest): Promise<ProvisionResult>;
 }
+
+export interface ProvisionRequest {
+  connector: string;
+  subject: string;
+}
+
+export type ProvisionResult =
+  | { outcome: 'applied'; userId: string; created: boolean; added: Membership[]; removed: Membership[]; invitationsAccepted: string[]; identityLinked: boolean }
+  | { outcome: 'unchanged'; userId: string }
+  /** No login to apply (no cache entry, absent, no email), or the login would be refused. */
+  | { outcome: 'skipped'; reason: LoginDenial | 'no_login' };
 
 /** What applying the decision to one version of the account does (the compare-and-swap's result). */
 type Step =
   | { denied: LoginDenial }
   | { denied: null; plan: MembershipPlan; nameUpdated: boolean; identityLinked: boolean };
+
+/** One reconciliation of an account: a login's, or a push's (`provision`). */
+interface Reconciliation {
+  connectorId: string;
+  settings: ProvisioningSettings;
+  now: Date;
+  identity: Identity;
+  /** Lower-cased. */
+  email: string;
+  groups: ResolvedGroups;
+  /** The name the account should have; null leaves it as it is. */
+  desiredName: string | null;
+  /** What a new account is made of. */
+  newAccount: { usernameFrom: UsernameSource; name: string | null };
+  /** `login`: the sync state's `lastLoginAt` is now; a push keeps the stored one. */
+  trigger: 'login' | 'push';
+  actor: string;
+}
+
+type Reconciled =
+  | { denied: LoginDenial }
+  | {
+      denied: null;
+      account: Account;
+      created: boolean;
+      /** The account, its invitations or its sync state changed. */
+      changed: boolean;
+      plan: MembershipPlan;
+      nameUpdated: boolean;
+      identityLinked: boolean;
+    };
 
 /**
  * The login hook (docs/behaviour.md): the I/O around the pure decision
@@ -85,9 +134,7 @@ export function createLoginService(deps: LoginServiceDeps): LoginService {
     }
     const settings = deps.settingsFor(connector.id);
     const now = clock();
-    const at = now.toISOString();
     const email = input.email.toLowerCase();
-    const identity: Identity = { connector: connector.id, subject: input.subject };
 
     const resolution = await resolveGroups(input, {
       store,
@@ -99,6 +146,87 @@ export function createLoginService(deps: LoginServiceDeps): LoginService {
     });
     if (!resolution.ok) return deny('idp_unavailable');
     const groups = resolution.groups;
+
+    const reconciled = await reconcile({
+      connectorId: connector.id,
+      settings,
+      now,
+      identity: { connector: connector.id, subject: input.subject },
+      email,
+      groups,
+      desiredName: displayName(input),
+      newAccount: { usernameFrom: { ...input, email }, name: displayName(input) },
+      trigger: 'login',
+      actor: `login:${connector.id}`,
+    });
+    if (reconciled.denied) return refuse(reconciled.denied, email);
+    const { account, created, plan, nameUpdated, identityLinked } = reconciled;
+
+    const user = account.user;
+    return {
+      decision: 'allow',
+      user: { id: user.id, username: user.username, email: user.email, name: user.name, created },
+      memberships: account.memberships,
+      organizations: organizationsOf(account.memberships),
+      changes: {
+        added: plan.added,
+        removed: plan.removed,
+        invitationsAccepted: plan.invitationsAccepted,
+        nameUpdated: nameUpdated && !created,
+        identityLinked: identityLinked && !created,
+      },
+      groups: {
+        source: groups.source,
+        fetchedAt: groups.fetchedAt,
+        ageSeconds: Math.max(0, Math.round((now.getTime() - Date.parse(groups.fetchedAt)) / 1000)),
+        names: groups.names,
+      },
+    };
+  }
+
+  async function provision(request: ProvisionRequest): Promise<ProvisionResult> {
+    const connector = deps.connectors.get(request.connector);
+    if (!connector) throw new Error(`unknown connector: ${request.connector}`);
+    const identity: Identity = { connector: connector.id, subject: request.subject };
+    const entry = await store.getCachedUser(connector.id, request.subject);
+    const linkedEmail = entry && entry.email === null ? ((await store.findAccountByIdentity(identity))?.user.email ?? null) : null;
+    const pushed = pushedLogin(entry, linkedEmail);
+    if (!entry || !pushed) return { outcome: 'skipped', reason: 'no_login' };
+
+    const reconciled = await reconcile({
+      connectorId: connector.id,
+      settings: deps.settingsFor(connector.id),
+      now: clock(),
+      identity,
+      email: pushed.email,
+      // A pushed connector's login reads its groups from the cache whatever their age.
+      groups: { source: 'cache', fetchedAt: entry.fetchedAt, names: entry.groups, nestedGroups: entry.nestedGroups, liveError: null },
+      desiredName: null, // see `decisionChanges`: a push never renames
+      newAccount: { usernameFrom: { name: pushed.name ?? undefined, email: pushed.email }, name: pushed.name },
+      trigger: 'push',
+      actor: `scim:${connector.id}`,
+    });
+    if (reconciled.denied) return { outcome: 'skipped', reason: reconciled.denied };
+    const { account, created, changed, plan, identityLinked } = reconciled;
+    if (!changed) return { outcome: 'unchanged', userId: account.user.id };
+    return {
+      outcome: 'applied',
+      userId: account.user.id,
+      created,
+      added: plan.added,
+      removed: plan.removed,
+      invitationsAccepted: plan.invitationsAccepted,
+      identityLinked: identityLinked && !created,
+    };
+  }
+
+  /**
+   * Steps 3–8 of docs/behaviour.md once the groups are known: the decision, the account written
+   * (created, or changed by compare-and-swap), invitations, audit, sync state.
+   */
+  async function reconcile(request: Reconciliation): Promise<Reconciled> {
+    const { connectorId, settings, now, identity, email, groups, desiredName } = request;
+    const at = now.toISOString();
 
     const [found, organizations, invitations] = await Promise.all([
       findAccounts(identity, email),
@@ -112,9 +240,8 @@ export function createLoginService(deps: LoginServiceDeps): LoginService {
       holdsIdentity(current, identity) ? decide(current, null) : decide(null, current);
 
     const decision = decide(found.byIdentity, found.byEmail);
-    if (decision.outcome === 'deny') return refuse(decision.reason, email);
+    if (decision.outcome === 'deny') return { denied: decision.reason };
 
-    const desiredName = displayName(input);
     const stepOf = (d: LoginDecision, current: Account) => {
       if (d.outcome === 'deny') return { change: null, result: { denied: d.reason } as Step };
       const { plan } = d;
@@ -139,7 +266,7 @@ export function createLoginService(deps: LoginServiceDeps): LoginService {
     } else {
       // The new account is written with its memberships in one step, so that a failure can never
       // leave an account without them; the invitations and the audit entry follow idempotently.
-      ({ account, created } = await createAccount(input, identity, email, now, decision.plan.memberships));
+      ({ account, created } = await createAccount(request, decision.plan.memberships));
       // Created: it holds its plan already, which is what this login added. Lost the race: the
       // winner's account is decided like any other.
       first = created
@@ -153,17 +280,18 @@ export function createLoginService(deps: LoginServiceDeps): LoginService {
         ? { account, result: first.result, changed: false }
         : await store.updateAccount(account.user.id, (current) => stepOf(decideOn(current), current), at);
     const step = outcome.result;
-    if (step.denied) return refuse(step.denied, email);
+    if (step.denied) return { denied: step.denied };
     const { plan, nameUpdated, identityLinked } = step;
     const userId = account.user.id;
 
-    const previous = await store.getSyncState(userId, connector.id);
-    if (!previous && !created && !identityLinked) await repairUnfinishedFirstLogin(account, connector.id, at);
+    const previous = await store.getSyncState(userId, connectorId);
+    if (!previous && !created && !identityLinked) await repairUnfinishedFirstLogin(account, request.actor, at);
     if (plan.invitationsAccepted.length > 0) await store.acceptInvitations(plan.invitationsAccepted, userId, at);
-    if (outcome.changed || created || plan.invitationsAccepted.length > 0) {
+    const changed = outcome.changed || created || plan.invitationsAccepted.length > 0;
+    if (changed) {
       await store.appendAudit({
         at,
-        actor: `login:${connector.id}`,
+        actor: request.actor,
         action: created ? 'account.created' : 'account.reconciled',
         userId,
         details: {
@@ -173,6 +301,7 @@ export function createLoginService(deps: LoginServiceDeps): LoginService {
           nameUpdated,
           identityLinked,
           groupsSource: groups.source,
+          ...(request.trigger === 'push' ? { trigger: 'push' } : {}),
         },
       });
     }
@@ -181,39 +310,23 @@ export function createLoginService(deps: LoginServiceDeps): LoginService {
     // `repairUnfinishedFirstLogin`).
     const state: LoginSyncState = {
       userId,
-      connector: connector.id,
-      subject: input.subject,
+      connector: connectorId,
+      subject: identity.subject,
       appliedGroups: groups.names,
-      lastLoginAt: at,
+      // A push is no login: null keeps the stored time (null for a person who never signed in).
+      lastLoginAt: request.trigger === 'login' ? at : null,
       lastReconciledAt: at,
       status: groups.source === 'stale-cache' ? 'stale' : 'fresh',
       lastError: groups.liveError,
     };
-    // A state that differs from the stored one only in its times is not written now: the times
-    // are batched (login-times.ts), so a login that changes nothing makes no write of its own.
-    if (previous && sameButTimes(previous, state)) deps.loginTimes.note({ userId, connector: connector.id, at });
-    else await store.recordLogin(state); // the login's fields only: pre-warm's written meanwhile stay
+    // A state that differs from the stored one only in its times is not written now: a login's
+    // times are batched (login-times.ts), so a login that changes nothing makes no write of its
+    // own; a push that changes nothing has no time to record.
+    const timesOnly = previous !== null && sameButTimes(previous, state);
+    if (timesOnly && request.trigger === 'login') deps.loginTimes.note({ userId, connector: connectorId, at });
+    else if (!timesOnly || changed) await store.recordLogin(state); // the login's fields only: pre-warm's written meanwhile stay
 
-    const user = outcome.account.user;
-    return {
-      decision: 'allow',
-      user: { id: user.id, username: user.username, email: user.email, name: user.name, created },
-      memberships: outcome.account.memberships,
-      organizations: organizationsOf(outcome.account.memberships),
-      changes: {
-        added: plan.added,
-        removed: plan.removed,
-        invitationsAccepted: plan.invitationsAccepted,
-        nameUpdated: nameUpdated && !created,
-        identityLinked: identityLinked && !created,
-      },
-      groups: {
-        source: groups.source,
-        fetchedAt: groups.fetchedAt,
-        ageSeconds: Math.max(0, Math.round((now.getTime() - Date.parse(groups.fetchedAt)) / 1000)),
-        names: groups.names,
-      },
-    };
+    return { denied: null, account: outcome.account, created, changed, plan, nameUpdated, identityLinked };
   }
 
   /** The accounts the decision looks up: by linked identity, else by email. */
@@ -229,12 +342,12 @@ export function createLoginService(deps: LoginServiceDeps): LoginService {
    * pending and this login accepts them); the `account.created` entry is written here unless
    * the audit has one, so a retry never writes it twice.
    */
-  async function repairUnfinishedFirstLogin(account: Account, connectorId: string, at: string): Promise<void> {
+  async function repairUnfinishedFirstLogin(account: Account, actor: string, at: string): Promise<void> {
     const entries = await store.listAudit({ userId: account.user.id });
     if (entries.some((entry) => entry.action === 'account.created')) return;
     await store.appendAudit({
       at,
-      actor: `login:${connectorId}`,
+      actor,
       action: 'account.created',
       userId: account.user.id,
       details: { memberships: account.memberships, repaired: true },
@@ -245,20 +358,15 @@ export function createLoginService(deps: LoginServiceDeps): LoginService {
    * Creates the account, trying username candidates in turn. A concurrent login of the same person
    * that created it first wins: its account is found and used, so there is only ever one.
    */
-  async function createAccount(
-    input: LoginInput,
-    identity: Identity,
-    email: string,
-    now: Date,
-    memberships: Membership[],
-  ): Promise<{ account: Account; created: boolean }> {
-    const candidates = usernameCandidates(usernameBase({ ...input, email }), random);
+  async function createAccount(request: Reconciliation, memberships: Membership[]): Promise<{ account: Account; created: boolean }> {
+    const { identity, email, newAccount } = request;
+    const candidates = usernameCandidates(usernameBase(newAccount.usernameFrom), random);
     for (const username of candidates) {
       try {
         const account = await store.createAccount(
-          { id: randomUUID(), username, email, name: displayName(input), identities: [identity] },
+          { id: randomUUID(), username, email, name: newAccount.name, identities: [identity] },
           memberships,
-          now.toISOString(),
+          request.now.toISOString(),
         );
         return { account, created: true };
       } catch (error) {
@@ -273,7 +381,7 @@ export function createLoginService(deps: LoginServiceDeps): LoginService {
     throw new AppError(503, 'username_exhausted', 'could not find a free username; try again');
   }
 
-  return { login };
+  return { login, provision };
 }
 
 /** A refusal as the login answers it: `email_conflict` is an error (`409`), the rest are `403` denials. */

@@ -3,10 +3,17 @@ import type { ConnectorEntry } from '../config/schema.js';
 import type { ScimConnectorSettings } from './cache-sync.js';
 import { createRateLimit, DEFAULT_BURST, DEFAULT_RATE_PER_SECOND } from './rate-limit.js';
 import type { ScimEndpoint } from './routes.js';
-import { createScimService } from './scim-service.js';
+import { createScimService, type ScimServiceOptions } from './scim-service.js';
 
-/** The SCIM endpoint of every `scim` connector of the config. */
-export function scimEndpoints(connectors: readonly ConnectorEntry[], store: Store): ScimEndpoint[] {
+/**
+ * The SCIM endpoint of every `scim` connector of the config. `onPushed` is told of the subjects
+ * each write of a `provisionOnPush` connector touched (the background thread's queue).
+ */
+export function scimEndpoints(
+  connectors: readonly ConnectorEntry[],
+  store: Store,
+  options: Pick<ScimServiceOptions, 'onPushed'> = {},
+): ScimEndpoint[] {
   return connectors.flatMap((entry) => {
     if (entry.type !== 'scim') return [];
     // The entry passed the scim connector's schema (connectors/scim/config.ts): these keys are set.
@@ -14,11 +21,12 @@ export function scimEndpoints(connectors: readonly ConnectorEntry[], store: Stor
       id: entry.id,
       subjectAttribute: entry.subjectAttribute === 'userName' ? 'userName' : 'externalId',
       onDeprovision: entry.onDeprovision === 'remove-memberships' ? 'remove-memberships' : 'disable',
+      provisionOnPush: entry.provisionOnPush === true,
     };
     const limit = (entry.rateLimit ?? {}) as { perSecond?: number; burst?: number };
     return [
       {
-        service: createScimService(store, settings),
+        service: createScimService(store, settings, options),
         token: String(entry.token),
         rateLimit: createRateLimit({ ratePerSecond: limit.perSecond ?? DEFAULT_RATE_PER_SECOND, burst: limit.burst ?? DEFAULT_BURST }),
       },

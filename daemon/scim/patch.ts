@@ -83,8 +83,8 @@ function applyOne(resource: Record<string, unknown>, operation: PatchOperation):
     if (!found) return;
     // Entra removes members with `path: "members"` and the members to remove as `value`.
     if (value !== undefined && value !== null && Array.isArray(found.value)) {
-      const gone = (Array.isArray(value) ? value : [value]).map(identityOf);
-      container[key] = found.value.filter((element) => !gone.some((g) => sameValue(identityOf(element), g)));
+      const gone = new Set((Array.isArray(value) ? value : [value]).map((v) => JSON.stringify(identityOf(v))));
+      container[key] = found.value.filter((element) => !gone.has(JSON.stringify(identityOf(element))));
       return;
     }
     delete container[key];
@@ -196,17 +196,21 @@ function identityOf(element: unknown): unknown {
   return isObject(element) && 'value' in element ? element.value : element;
 }
 
-function sameValue(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
-}
-
 function dedupe(values: unknown[]): unknown[] {
   const kept: unknown[] = [];
+  // Positions in `kept` by identity: a 1,000-member PATCH compares each member with its few
+  // namesakes, not with every member kept so far.
+  const byIdentity = new Map<string, number[]>();
   for (const value of values) {
-    const id = identityOf(value);
-    const same = kept.findIndex((k) => sameValue(identityOf(k), id) && (!isObject(k) || !isObject(value) || sameType(k, value)));
-    if (same === -1) kept.push(value);
-    else kept[same] = isObject(kept[same]) && isObject(value) ? { ...kept[same], ...value } : value;
+    const id = JSON.stringify(identityOf(value));
+    const positions = byIdentity.get(id) ?? [];
+    const same = positions.find((i) => !isObject(kept[i]) || !isObject(value) || sameType(kept[i] as Record<string, unknown>, value));
+    if (same === undefined) {
+      positions.push(kept.push(value) - 1);
+      byIdentity.set(id, positions);
+    } else {
+      kept[same] = isObject(kept[same]) && isObject(value) ? { ...kept[same], ...value } : value;
+    }
   }
   return kept;
 }

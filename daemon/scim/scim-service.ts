@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import { ScimUniquenessError } from '../../store/scim-errors.js';
 import { scimKeys, type ScimResource, type ScimResourceType } from '../../store/scim-types.js';
@@ -37,7 +38,18 @@ export interface ScimService {
   remove(type: ScimResourceType, id: string, ifMatch: string | null): Promise<void>;
 }
 
-export function createScimService(store: Store, settings: ScimConnectorSettings, clock: () => Date = () => new Date()): ScimService {
+export interface ScimServiceOptions {
+  clock?: () => Date;
+  /**
+   * Told, after a write's effects, of the subjects whose cache entries it rewrote (members that
+   * left a group included), when `provisionOnPush` is on: the push provisioning queue. Must not
+   * wait: the IdP's request is answered without waiting for accounts.
+   */
+  onPushed?: (connector: string, subjects: string[]) => void;
+}
+
+export function createScimService(store: Store, settings: ScimConnectorSettings, options: ScimServiceOptions = {}): ScimService {
+  const clock = options.clock ?? (() => new Date());
   const connector = settings.id;
   const cache = createCacheSync(store, settings);
   const deprovisioning = createDeprovisioning(store, settings);
@@ -69,20 +81,21 @@ export function createScimService(store: Store, settings: ScimConnectorSettings,
    * state as written, not from the change, so that an IdP's retry of a request that failed half
    * way (the write committed, the account not) completes it.
    */
-  async function afterUserWrite(before: ScimResource | null, after: ScimResource | null, now: string): Promise<void> {
+  async function afterUserWrite(before: ScimResource | null, after: ScimResource | null, now: string): Promise<string[]> {
     const oldSubject = before ? subjectOf(settings, before.attributes) : null;
     const newSubject = after ? subjectOf(settings, after.attributes) : null;
     if (oldSubject !== null && oldSubject !== newSubject) await cache.absent(oldSubject, now);
-    if (after) await cache.users([after.id], now);
+    const written = after ? await cache.users([after.id], now) : [];
     const subject = newSubject ?? oldSubject;
-    if (subject === null) return;
+    if (subject === null) return written;
     if (!after) await deprovisioning.disable(subject, before!.id, 'deleted', now);
     else if (!isActive(after.attributes)) await deprovisioning.disable(subject, after.id, 'deactivated', now);
     else await deprovisioning.enable(subject, after.id, now);
+    return written;
   }
 
   /** What a group write implies: its name in the cache, and the entries of members it gained or lost (all, if renamed). */
-  async function afterGroupWrite(before: ScimResource | null, after: ScimResource | null, now: string): Promise<void> {
+  async function afterGroupWrite(before: ScimResource | null, after: ScimResource | null, now: string): Promise<string[]> {
     const was = before ? scimKeys('Group', before.attributes) : null;
     const is = after ? scimKeys('Group', after.attributes) : null;
     if (after) await cache.group(after, now);
@@ -93,14 +106,21 @@ export function createScimService(store: Store, settings: ScimConnectorSettings,
     const touched = renamed || !after
       ? [...oldMembers, ...newMembers]
       : [...[...newMembers].filter((m) => !oldMembers.has(m)), ...[...oldMembers].filter((m) => !newMembers.has(m))];
-    await cache.users(touched, now);
+    return cache.users(touched, now);
   }
 
   // One at a time: each reads the resources as they are when it runs, so the last one to run,
   // after the last write, leaves the cache as the resources say, whatever order requests overlap in.
   let tail: Promise<unknown> = Promise.resolve();
   function afterWrite(type: ScimResourceType, before: ScimResource | null, after: ScimResource | null, now: string): Promise<void> {
-    const work = () => (type === 'User' ? afterUserWrite(before, after, now) : afterGroupWrite(before, after, now));
+    const work = async () => {
+      // A turn of the event loop first: the requests' store calls complete at once, so without it
+      // a burst of pushes would run back to back while logins wait for the socket to be read.
+      await nextTurn();
+      const subjects = type === 'User' ? await afterUserWrite(before, after, now) : await afterGroupWrite(before, after, now);
+      // After the deprovisioning too: a reactivated account is enabled before it is provisioned.
+      if (settings.provisionOnPush && subjects.length > 0) options.onPushed?.(connector, subjects);
+    };
     const run = tail.then(work, work);
     tail = run.catch(() => undefined);
     return run;
@@ -186,7 +206,7 @@ export function createScimService(store: Store, settings: ScimConnectorSettings,
       if (!removed) throw notFound(type, id);
       if (type === 'User') {
         // The user leaves its groups too (RFC 7644 §3.6: it no longer appears in them).
-        for (const group of await store.scimGroupsOfUser(connector, id)) {
+        for (const group of (await store.scimGroupsOfUsers(connector, [id])).get(id) ?? []) {
           await update('Group', group.id, null, (g) => ({
             ...g.attributes,
             members: (Array.isArray(g.attributes.members) ? g.attributes.members : []).filter(

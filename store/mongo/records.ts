@@ -271,13 +271,15 @@ export function createRecordStores(c: Collections, bulk: BulkStrategy): RecordSt
     },
 
     async recordLogin(state: LoginSyncState): Promise<SyncState> {
-      // The login's fields only (see `SyncStateStore`): pre-warm's `lastSeenByPrewarmAt` stays.
+      // The login's fields only (see `SyncStateStore`): pre-warm's `lastSeenByPrewarmAt` stays,
+      // and so does `lastLoginAt` when the write brings none (a push provisioning is no login).
+      const { lastLoginAt, ...fields } = loginFields(state);
       const written: unknown = await upsertRetrying(() =>
         c.syncStates.findOneAndUpdate(
           { _id: tupleKey(state.userId, state.connector) },
           {
-            $set: loginFields(state),
-            $setOnInsert: { lastSeenByPrewarmAt: null },
+            $set: lastLoginAt === null ? fields : { ...fields, lastLoginAt },
+            $setOnInsert: lastLoginAt === null ? { lastSeenByPrewarmAt: null, lastLoginAt: null } : { lastSeenByPrewarmAt: null },
             // Pending changes that an older version stored: they are derived when read now.
             $unset: { pendingAdd: '', pendingRemove: '' },
           },

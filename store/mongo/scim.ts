@@ -1,9 +1,11 @@
 import { MongoServerError, type Db } from 'mongodb';
 import type { MethodsOf } from '../every-method.js';
 import {
+  displayNameOf,
   nameAttribute,
   scimKeys,
   scimResourceSchema,
+  type ScimGroupRef,
   type ScimResource,
   type ScimResourceStore,
   type ScimResourceType,
@@ -84,11 +86,6 @@ function toDoc(resource: ScimResource): ScimDoc {
     name: keys.name,
     externalId: keys.externalId,
   };
-}
-
-function displayNameOf(attributes: Record<string, unknown>): string {
-  const value = Object.entries(attributes).find(([key]) => key.toLowerCase() === 'displayname')?.[1];
-  return typeof value === 'string' ? value : '';
 }
 
 const isDuplicate = (error: unknown): boolean => error instanceof MongoServerError && error.code === 11000;
@@ -206,13 +203,20 @@ export function createScimMethods(db: Db, guards: WriteGuards): MethodsOf<ScimRe
       await release(keyIds(resource).keys(), owner);
       return resource;
     },
-    async scimGroupsOfUser(connector, userId) {
+    async scimGroupsOfUsers(connector, userIds) {
       await ready();
+      const wanted = [...new Set(userIds)];
+      const result = new Map<string, ScimGroupRef[]>(wanted.map((id) => [id, []]));
+      // Each group once, however many of the users hold it.
       const docs = await resources
-        .find({ connector, resourceType: 'Group', memberIds: userId }, { projection: { id: 1, attributes: 1 } })
-        .sort({ id: 1 })
+        .find({ connector, resourceType: 'Group', memberIds: { $in: wanted } }, { projection: { id: 1, attributes: 1, memberIds: 1 } })
         .toArray();
-      return docs.map((doc) => ({ id: doc.id, displayName: displayNameOf(JSON.parse(doc.attributes) as Record<string, unknown>) || doc.id }));
+      docs.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      for (const doc of docs) {
+        const ref = { id: doc.id, displayName: displayNameOf(JSON.parse(doc.attributes) as Record<string, unknown>) || doc.id };
+        for (const member of doc.memberIds) result.get(member)?.push(ref);
+      }
+      return result;
     },
   };
 }

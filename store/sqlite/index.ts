@@ -42,7 +42,7 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
     // First, so that the pragmas and migrations below wait for another process's lock: at start,
     // nothing else is served yet, so SQLite's own (blocking) wait is fine.
     db.pragma('busy_timeout = 5000');
-    db.pragma('journal_mode = WAL');
+    switchToWal(db);
     db.pragma('foreign_keys = ON');
     // With WAL, NORMAL loses no committed data when the process dies (only on power loss) and
     // spares the login path an fsync per write.
@@ -61,6 +61,24 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
   } catch (error) {
     db.close();
     throw error;
+  }
+}
+
+/**
+ * `journal_mode = WAL`, tried again while another process opening the same new file holds the
+ * lock: SQLite answers SQLITE_BUSY at once there, without its busy handler, where waiting could
+ * deadlock. At start nothing is served yet, so the wait may block (up to 5 s, as above).
+ */
+function switchToWal(db: Database.Database): void {
+  const deadline = Date.now() + 5_000;
+  for (let pause = 1; ; pause = Math.min(pause * 2, 50)) {
+    try {
+      db.pragma('journal_mode = WAL');
+      return;
+    } catch (error) {
+      if (!(error instanceof Database.SqliteError && error.code === 'SQLITE_BUSY') || Date.now() >= deadline) throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, pause);
+    }
   }
 }
 

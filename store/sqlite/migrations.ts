@@ -172,6 +172,17 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE sync_states DROP COLUMN pending_remove;
     `,
   },
+  {
+    version: 6,
+    // Covering: a user's groups are read from this index alone. Without group_id in it, SQLite
+    // preferred the primary key and read every member of the connector (a 1,000-member PATCH
+    // asks for 1,000 users' groups).
+    description: 'a covering index for the groups of a SCIM user',
+    sql: `
+      DROP INDEX scim_members_by_user;
+      CREATE INDEX scim_members_by_user ON scim_members (connector, user_id, group_id);
+    `,
+  },
 ];
 
 export function schemaVersion(db: Database): number {

@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import {
+  displayNameOf,
   nameAttribute,
   scimKeys,
   scimResourceSchema,
@@ -104,11 +105,35 @@ export function createScimMethods(db: Database.Database): MethodsOf<ScimResource
     'DELETE FROM scim_members WHERE connector = ? AND group_id = ? AND user_id = ?',
   );
   const deleteGroupMembers = db.prepare<[string, string]>('DELETE FROM scim_members WHERE connector = ? AND group_id = ?');
-  const groupsOfUser = db.prepare<[string, string], { id: string; attributes: string }>(
-    `SELECT r.id, r.attributes FROM scim_members m
-     JOIN scim_resources r ON r.connector = m.connector AND r.resource_type = 'Group' AND r.id = m.group_id
-     WHERE m.connector = ? AND m.user_id = ? ORDER BY r.id`,
-  );
+  const groupIdsOfUser = db
+    .prepare<[string, string], string>('SELECT group_id FROM scim_members WHERE connector = ? AND user_id = ? ORDER BY group_id')
+    .pluck();
+  const groupAttributes = db
+    .prepare<[string, string], string>("SELECT attributes FROM scim_resources WHERE connector = ? AND resource_type = 'Group' AND id = ?")
+    .pluck();
+  // Each group's document (its members included) is parsed once per call, however many of the
+  // users hold it: a 1,000-member PATCH asks for 1,000 users' groups at once.
+  const groupsOfUsers = db.transaction((connector: string, userIds: readonly string[]): Map<string, ScimGroupRef[]> => {
+    const names = new Map<string, string | null>();
+    const nameOf = (groupId: string): string | null => {
+      if (!names.has(groupId)) {
+        const attributes = groupAttributes.get(connector, groupId);
+        names.set(groupId, attributes === undefined ? null : displayNameOf(JSON.parse(attributes) as Record<string, unknown>) || groupId);
+      }
+      return names.get(groupId)!;
+    };
+    const result = new Map<string, ScimGroupRef[]>();
+    for (const userId of new Set(userIds)) {
+      result.set(
+        userId,
+        groupIdsOfUser.all(connector, userId).flatMap((id) => {
+          const displayName = nameOf(id);
+          return displayName === null ? [] : [{ id, displayName }];
+        }),
+      );
+    }
+    return result;
+  });
 
   /** Runs a write; a taken name or externalId becomes `ScimUniquenessError`. */
   function uniquely<T>(resource: ScimResource, write: () => T): T {
@@ -186,11 +211,6 @@ export function createScimMethods(db: Database.Database): MethodsOf<ScimResource
     updateScimResource: (connector, resourceType, id, updater, now) =>
       apply.immediate(connector, resourceType, id, updater, now) as never,
     deleteScimResource: (connector, resourceType, id) => drop.immediate(connector, resourceType, id),
-    scimGroupsOfUser: (connector, userId): ScimGroupRef[] =>
-      groupsOfUser.all(connector, userId).map((row) => {
-        const attributes = JSON.parse(row.attributes) as Record<string, unknown>;
-        const displayName = Object.entries(attributes).find(([key]) => key.toLowerCase() === 'displayname')?.[1];
-        return { id: row.id, displayName: typeof displayName === 'string' ? displayName : row.id };
-      }),
+    scimGroupsOfUsers: (connector, userIds) => groupsOfUsers.deferred(connector, userIds),
   };
 }

@@ -60,14 +60,15 @@ export function createSyncStateQueries(db: Database): MethodsOf<SyncStateStore> 
        last_seen_by_prewarm_at = excluded.last_seen_by_prewarm_at, status = excluded.status,
        last_error = excluded.last_error`,
   );
-  // The login's fields only (see `SyncStateStore`): pre-warm's `last_seen_by_prewarm_at` stays.
+  // The login's fields only (see `SyncStateStore`): pre-warm's `last_seen_by_prewarm_at` stays,
+  // and so does `last_login_at` when the write brings none (a push provisioning is no login).
   const login = db.prepare<LoginColumns, SyncStateRow>(
     `INSERT INTO sync_states (user_id, connector, subject, applied_groups, last_login_at, last_reconciled_at,
        status, last_error, last_seen_by_prewarm_at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)
      ON CONFLICT (user_id, connector) DO UPDATE SET
        subject = excluded.subject, applied_groups = excluded.applied_groups,
-       last_login_at = excluded.last_login_at, last_reconciled_at = excluded.last_reconciled_at,
+       last_login_at = coalesce(excluded.last_login_at, last_login_at), last_reconciled_at = excluded.last_reconciled_at,
        status = excluded.status, last_error = excluded.last_error
      RETURNING *`,
   );

@@ -46,8 +46,13 @@ describe('a scim connector entry', () => {
     expect(problems('{ id: s, type: scim, token: config-admin-token-0123456 }')).toHaveLength(1);
   });
 
-  it('refuses provisionOnPush: true (not supported yet), a pre-warm schedule and unknown values', () => {
-    expect(problems('{ id: s, type: scim, token: scim-token-0123456789, provisionOnPush: true }')[0]).toMatch(/not yet supported/);
+  it('takes provisionOnPush: true', () => {
+    const [entry] = parse('{ id: entra, type: scim, token: scim-token-0123456789, provisionOnPush: true }').connectors;
+    expect(entry).toMatchObject({ id: 'entra', type: 'scim', provisionOnPush: true });
+    expect(problems('{ id: s, type: scim, token: scim-token-0123456789, provisionOnPush: "yes" }')[0]).toMatch(/provisionOnPush/);
+  });
+
+  it('refuses a pre-warm schedule and unknown values', () => {
     expect(problems('{ id: s, type: scim, token: scim-token-0123456789, prewarm: "0 * * * *" }')[0]).toMatch(/no pre-warm/);
     expect(problems('{ id: s, type: scim, token: scim-token-0123456789, subjectAttribute: email }')[0]).toMatch(/subjectAttribute/);
     expect(problems('{ id: s, type: scim, token: scim-token-0123456789, onDeprovision: delete }')[0]).toMatch(/onDeprovision/);

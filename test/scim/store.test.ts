@@ -107,15 +107,18 @@ describe.each(backends)('SCIM resources on %s', (_name, open) => {
   it('indexes group members: the groups of a user follow writes and deletes', async () => {
     await store.createScimResource(group('g1', 'developers', ['u1', 'u2']));
     await store.createScimResource(group('g2', 'admins', ['u1']));
-    expect(await store.scimGroupsOfUser('idp', 'u1')).toEqual([
-      { id: 'g1', displayName: 'developers' },
-      { id: 'g2', displayName: 'admins' },
-    ]);
+    expect(await store.scimGroupsOfUsers('idp', ['u1', 'u2', 'u9'])).toEqual(
+      new Map([
+        ['u1', [{ id: 'g1', displayName: 'developers' }, { id: 'g2', displayName: 'admins' }]],
+        ['u2', [{ id: 'g1', displayName: 'developers' }]],
+        ['u9', []],
+      ]),
+    );
     await store.updateScimResource('idp', 'Group', 'g1', (g) => ({ attributes: { ...g.attributes, members: [{ value: 'u2' }] }, result: null }), T1);
-    expect(await store.scimGroupsOfUser('idp', 'u1')).toEqual([{ id: 'g2', displayName: 'admins' }]);
+    expect(await store.scimGroupsOfUsers('idp', ['u1'])).toEqual(new Map([['u1', [{ id: 'g2', displayName: 'admins' }]]]));
     expect((await store.deleteScimResource('idp', 'Group', 'g2'))?.id).toBe('g2');
     expect(await store.deleteScimResource('idp', 'Group', 'g2')).toBeNull();
-    expect(await store.scimGroupsOfUser('idp', 'u1')).toEqual([]);
+    expect(await store.scimGroupsOfUsers('idp', ['u1'])).toEqual(new Map([['u1', []]]));
     // A deleted group's name is free again.
     await store.createScimResource(group('g3', 'admins', []));
   });

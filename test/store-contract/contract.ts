@@ -748,6 +748,18 @@ export function describeStoreContract(label: string, open: () => Promise<Store>,
         expect(await store.getSyncState('user-1', 'okta-prod')).toEqual(written);
       });
 
+      it('keeps the stored lastLoginAt when the write brings none (a push provisioning), and creates the row without one', async () => {
+        const push = { userId: 'user-1', connector: 'okta-prod', subject: 's', appliedGroups: ['Admins'], lastLoginAt: null, lastReconciledAt: T0 };
+        const created = await store.recordLogin({ ...push, status: 'fresh', lastError: null });
+        expect(created).toEqual({ ...push, status: 'fresh', lastError: null, lastSeenByPrewarmAt: null });
+
+        await store.recordLogin({ ...push, lastLoginAt: T1, lastReconciledAt: T1, status: 'fresh', lastError: null });
+        const written = await store.recordLogin({ ...push, appliedGroups: [], lastReconciledAt: T2, status: 'fresh', lastError: null });
+        const expected: SyncState = { ...push, appliedGroups: [], lastLoginAt: T1, lastReconciledAt: T2, status: 'fresh', lastError: null, lastSeenByPrewarmAt: null };
+        expect(written).toEqual(expected);
+        expect(await store.getSyncState('user-1', 'okta-prod')).toEqual(expected);
+      });
+
       // FerretDB 1.x writes each update as a whole document read before: concurrent field-level
       // writes can undo each other there, as with `$max` below.
       it.skipIf(options.atomicUpdateOperators === false)(`keeps every field of its writer when ${RACERS} logins and pre-warm writes of one state race`, async () => {

@@ -75,9 +75,14 @@ describe('sqlite store', () => {
       await store.close();
     }
     const migrated = new Database(path, { readonly: true });
-    expect(migrated.pragma('user_version', { simple: true })).toBe(5);
+    expect(migrated.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
     const columns = migrated.prepare<[string], { name: string }>('SELECT name FROM pragma_table_info(?)').all('sync_states');
     expect(columns.map((c) => c.name)).not.toContain('pending_add');
+    // A SCIM user's groups come from a covering index (migration 6), never from a walk of every member.
+    const plan = migrated
+      .prepare<[], { detail: string }>("EXPLAIN QUERY PLAN SELECT group_id FROM scim_members WHERE connector = 'c' AND user_id = 'u' ORDER BY group_id")
+      .all();
+    expect(plan.map((row) => row.detail).join('\n')).toMatch(/COVERING INDEX scim_members_by_user \(connector=\? AND user_id=\?\)/);
     migrated.close();
   });
 
