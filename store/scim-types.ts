@@ -86,6 +86,8 @@ export interface ScimResourceStore {
   findScimResources(connector: string, resourceType: ScimResourceType, key: 'name' | 'externalId', value: string): Promise<ScimResource[]>;
   /** The resources of these ids that exist. */
   getScimResources(connector: string, resourceType: ScimResourceType, ids: readonly string[]): Promise<ScimResource[]>;
+  /** Which of these ids exist, without reading the resources (a group PATCH checks 1,000 members). */
+  existingScimIds(connector: string, resourceType: ScimResourceType, ids: readonly string[]): Promise<string[]>;
   /** Throws `ScimUniquenessError` (scim-errors.ts) when the name or externalId is taken. */
   createScimResource(resource: ScimResource): Promise<ScimResource>;
   /**
@@ -104,6 +106,39 @@ export interface ScimResourceStore {
   deleteScimResource(connector: string, resourceType: ScimResourceType, id: string): Promise<ScimResource | null>;
   /** For each user id, the groups whose `members` hold it (sorted by group id; none: an empty list). */
   scimGroupsOfUsers(connector: string, userIds: readonly string[]): Promise<Map<string, ScimGroupRef[]>>;
+}
+
+/**
+ * Group display names, remembered per version: a group's document holds all its members (1,000s),
+ * and a push asks for the groups of every member it touches, so a document is parsed only when
+ * its version is new. `read` gives the stored JSON of that version.
+ */
+export interface GroupNameMemo {
+  /** Whether the name of this version is remembered (no read needed). */
+  knows(connector: string, id: string, version: number): boolean;
+  /** The name of this version; null when `read` finds no document (the group is gone). */
+  nameOf(connector: string, id: string, version: number, read: () => string | undefined): string | null;
+}
+
+export function groupNameMemo(): GroupNameMemo {
+  const memo = new Map<string, { version: number; displayName: string }>();
+  const keyOf = (connector: string, id: string) => `${connector}\u0000${id}`;
+  return {
+    knows: (connector, id, version) => memo.get(keyOf(connector, id))?.version === version,
+    nameOf(connector, id, version, read) {
+      const key = keyOf(connector, id);
+      const known = memo.get(key);
+      if (known?.version === version) return known.displayName;
+      const json = read();
+      if (json === undefined) {
+        memo.delete(key);
+        return null;
+      }
+      const displayName = displayNameOf(JSON.parse(json) as Record<string, unknown>) || id;
+      memo.set(key, { version, displayName });
+      return displayName;
+    },
+  };
 }
 
 /** A group's `displayName` (attribute names are case-insensitive, RFC 7643 §2.1); `''` when it has none. */

@@ -81,6 +81,7 @@ export const WRITE_EVENTS: WriteEvents = {
   listScimResources: 'read',
   findScimResources: 'read',
   getScimResources: 'read',
+  existingScimIds: 'read',
   createScimResource: 'silent',
   updateScimResource: 'silent',
   deleteScimResource: 'silent',

@@ -60,7 +60,7 @@ export interface CacheSync {
 }
 
 /** Users whose cache entries are rewritten in one step (a few milliseconds on SQLite). */
-const USERS_PER_SLICE = 200;
+const USERS_PER_SLICE = 100;
 
 export function createCacheSync(store: Store, settings: ScimConnectorSettings): CacheSync {
   const connector = settings.id;

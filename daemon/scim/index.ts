@@ -4,6 +4,7 @@ import type { ScimConnectorSettings } from './cache-sync.js';
 import { createRateLimit, DEFAULT_BURST, DEFAULT_RATE_PER_SECOND } from './rate-limit.js';
 import type { ScimEndpoint } from './routes.js';
 import { createScimService, type ScimServiceOptions } from './scim-service.js';
+import { createTurns } from './turns.js';
 
 /**
  * The SCIM endpoint of every `scim` connector of the config. `onPushed` is told of the subjects
@@ -14,6 +15,7 @@ export function scimEndpoints(
   store: Store,
   options: Pick<ScimServiceOptions, 'onPushed'> = {},
 ): ScimEndpoint[] {
+  const turns = createTurns();
   return connectors.flatMap((entry) => {
     if (entry.type !== 'scim') return [];
     // The entry passed the scim connector's schema (connectors/scim/config.ts): these keys are set.
@@ -26,7 +28,7 @@ export function scimEndpoints(
     const limit = (entry.rateLimit ?? {}) as { perSecond?: number; burst?: number };
     return [
       {
-        service: createScimService(store, settings, options),
+        service: createScimService(store, settings, { ...options, turns }),
         token: String(entry.token),
         rateLimit: createRateLimit({ ratePerSecond: limit.perSecond ?? DEFAULT_RATE_PER_SECOND, burst: limit.burst ?? DEFAULT_BURST }),
       },

@@ -9,6 +9,7 @@ import { notFound, ScimError } from './errors.js';
 import { equalityOf, matches, type Filter } from './filter.js';
 import { applyPatch, type PatchOperation } from './patch.js';
 import { isActive, normalizeAttributes, render } from './resources.js';
+import { createTurns, type Turns } from './turns.js';
 
 /**
  * One `scim` connector's resources: the store writes, then what they imply for the directory
@@ -46,6 +47,8 @@ export interface ScimServiceOptions {
    * wait: the IdP's request is answered without waiting for accounts.
    */
   onPushed?: (connector: string, subjects: string[]) => void;
+  /** Where writes take turns: shared by every `scim` connector of the daemon (turns.ts). */
+  turns?: Turns;
 }
 
 export function createScimService(store: Store, settings: ScimConnectorSettings, options: ScimServiceOptions = {}): ScimService {
@@ -160,7 +163,7 @@ export function createScimService(store: Store, settings: ScimConnectorSettings,
     return outcome.resource;
   }
 
-  return {
+  const service: ScimService = {
     settings,
     async create(type, body) {
       const attributes = normalizeAttributes(type, body);
@@ -196,6 +199,7 @@ export function createScimService(store: Store, settings: ScimConnectorSettings,
       const current = await requireResource(type, id);
       const attributes = normalizeAttributes(type, applyPatch(current.attributes, operations));
       if (type === 'Group') await checkMembersExist({ attributes } as ScimResource);
+      await nextTurn(); // logins between the checks and the write of a large member PATCH
       return update(type, id, ifMatch, (latest) => normalizeAttributes(type, applyPatch(latest.attributes, operations)));
     },
     async remove(type, id, ifMatch) {
@@ -220,15 +224,23 @@ export function createScimService(store: Store, settings: ScimConnectorSettings,
       await afterWrite(type, removed, null, now);
     },
   };
+  const turns = options.turns ?? createTurns();
+  return {
+    ...service,
+    create: (...args) => turns(() => service.create(...args)),
+    replace: (...args) => turns(() => service.replace(...args)),
+    patch: (...args) => turns(() => service.patch(...args)),
+    remove: (...args) => turns(() => service.remove(...args)),
+  };
 
   /** Members must be users (or groups) this connector holds: a typo'd id is a 400, not a ghost. */
   async function checkMembersExist(group: Pick<ScimResource, 'attributes'>): Promise<void> {
     const ids = scimKeys('Group', group.attributes).members;
     if (ids.length === 0) return;
-    const users = new Set((await store.getScimResources(connector, 'User', ids)).map((u) => u.id));
+    const users = new Set(await store.existingScimIds(connector, 'User', ids));
     const missing = ids.filter((id) => !users.has(id));
     if (missing.length === 0) return;
-    const groups = new Set((await store.getScimResources(connector, 'Group', missing)).map((g) => g.id));
+    const groups = new Set(await store.existingScimIds(connector, 'Group', missing));
     const unknown = missing.filter((id) => !groups.has(id));
     if (unknown.length > 0) {
       throw new ScimError(400, `unknown member ids: ${unknown.slice(0, 5).join(', ')}${unknown.length > 5 ? ', …' : ''}`, 'invalidValue');

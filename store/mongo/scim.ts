@@ -1,7 +1,7 @@
 import { MongoServerError, type Db } from 'mongodb';
 import type { MethodsOf } from '../every-method.js';
 import {
-  displayNameOf,
+  groupNameMemo,
   nameAttribute,
   scimKeys,
   scimResourceSchema,
@@ -93,6 +93,7 @@ const isDuplicate = (error: unknown): boolean => error instanceof MongoServerErr
 export function createScimMethods(db: Db, guards: WriteGuards): MethodsOf<ScimResourceStore> {
   const resources = db.collection<ScimDoc>('scim_resources');
   const keys = db.collection<KeyDoc>('scim_keys');
+  const groupNames = groupNameMemo();
   let indexes: Promise<unknown> | null = null;
   const ready = () =>
     (indexes ??= Promise.all([
@@ -151,6 +152,12 @@ export function createScimMethods(db: Db, guards: WriteGuards): MethodsOf<ScimRe
       const docs = await resources.find({ _id: { $in: ids.map((id) => docId(connector, resourceType, id)) } }).toArray();
       return docs.map(fromDoc);
     },
+    async existingScimIds(connector, resourceType, ids) {
+      if (ids.length === 0) return [];
+      const docs = await resources.find({ _id: { $in: ids.map((id) => docId(connector, resourceType, id)) } }, { projection: { id: 1 } }).toArray();
+      const found = new Set(docs.map((doc) => doc.id));
+      return [...new Set(ids)].filter((id) => found.has(id));
+    },
     async createScimResource(resource) {
       await ready();
       const owner = docId(resource.connector, resource.resourceType, resource.id);
@@ -207,14 +214,23 @@ export function createScimMethods(db: Db, guards: WriteGuards): MethodsOf<ScimRe
       await ready();
       const wanted = [...new Set(userIds)];
       const result = new Map<string, ScimGroupRef[]>(wanted.map((id) => [id, []]));
-      // Each group once, however many of the users hold it.
       const docs = await resources
-        .find({ connector, resourceType: 'Group', memberIds: { $in: wanted } }, { projection: { id: 1, attributes: 1, memberIds: 1 } })
+        .find({ connector, resourceType: 'Group', memberIds: { $in: wanted } }, { projection: { id: 1, version: 1, memberIds: 1 } })
         .toArray();
       docs.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      // Only the groups changed since they were last read are fetched in full.
+      const stale = docs.filter((doc) => !groupNames.knows(connector, doc.id, doc.version));
+      const full = new Map(
+        stale.length === 0
+          ? []
+          : (await resources.find({ connector, resourceType: 'Group', id: { $in: stale.map((d) => d.id) } }, { projection: { id: 1, attributes: 1 } }).toArray()).map(
+              (doc) => [doc.id, doc.attributes] as const,
+            ),
+      );
       for (const doc of docs) {
-        const ref = { id: doc.id, displayName: displayNameOf(JSON.parse(doc.attributes) as Record<string, unknown>) || doc.id };
-        for (const member of doc.memberIds) result.get(member)?.push(ref);
+        const displayName = groupNames.nameOf(connector, doc.id, doc.version, () => full.get(doc.id));
+        if (displayName === null) continue;
+        for (const member of doc.memberIds) result.get(member)?.push({ id: doc.id, displayName });
       }
       return result;
     },

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import {
-  displayNameOf,
+  groupNameMemo,
   nameAttribute,
   scimKeys,
   scimResourceSchema,
@@ -108,17 +108,20 @@ export function createScimMethods(db: Database.Database): MethodsOf<ScimResource
   const groupIdsOfUser = db
     .prepare<[string, string], string>('SELECT group_id FROM scim_members WHERE connector = ? AND user_id = ? ORDER BY group_id')
     .pluck();
+  const groupVersion = db
+    .prepare<[string, string], number>("SELECT version FROM scim_resources WHERE connector = ? AND resource_type = 'Group' AND id = ?")
+    .pluck();
   const groupAttributes = db
     .prepare<[string, string], string>("SELECT attributes FROM scim_resources WHERE connector = ? AND resource_type = 'Group' AND id = ?")
     .pluck();
-  // Each group's document (its members included) is parsed once per call, however many of the
-  // users hold it: a 1,000-member PATCH asks for 1,000 users' groups at once.
+  const groupNames = groupNameMemo();
   const groupsOfUsers = db.transaction((connector: string, userIds: readonly string[]): Map<string, ScimGroupRef[]> => {
+    // Each group once per call: a slice of users shares most of its groups.
     const names = new Map<string, string | null>();
     const nameOf = (groupId: string): string | null => {
       if (!names.has(groupId)) {
-        const attributes = groupAttributes.get(connector, groupId);
-        names.set(groupId, attributes === undefined ? null : displayNameOf(JSON.parse(attributes) as Record<string, unknown>) || groupId);
+        const version = groupVersion.get(connector, groupId);
+        names.set(groupId, version === undefined ? null : groupNames.nameOf(connector, groupId, version, () => groupAttributes.get(connector, groupId)));
       }
       return names.get(groupId)!;
     };
@@ -190,6 +193,13 @@ export function createScimMethods(db: Database.Database): MethodsOf<ScimResource
     return fromRow(row);
   });
 
+  const exists = db
+    .prepare<[string, string, string], number>('SELECT 1 FROM scim_resources WHERE connector = ? AND resource_type = ? AND id = ?')
+    .pluck();
+  const existing = db.transaction((connector: string, resourceType: ScimResourceType, ids: readonly string[]) =>
+    [...new Set(ids)].filter((id) => exists.get(connector, resourceType, id) !== undefined),
+  );
+
   const readMany = db.transaction((connector: string, resourceType: ScimResourceType, ids: readonly string[]) =>
     ids.flatMap((id) => {
       const row = select.get(connector, resourceType, id);
@@ -206,6 +216,7 @@ export function createScimMethods(db: Database.Database): MethodsOf<ScimResource
     findScimResources: (connector, resourceType, key, value) =>
       (key === 'name' ? selectByName.all(connector, resourceType, value.toLowerCase()) : selectByExternalId.all(connector, resourceType, value)).map(fromRow),
     getScimResources: (connector, resourceType, ids) => readMany.deferred(connector, resourceType, ids),
+    existingScimIds: (connector, resourceType, ids) => existing.deferred(connector, resourceType, ids),
     createScimResource: (resource) => create.immediate(resource),
     // The updater's result type is erased through the transaction; the store interface restores it.
     updateScimResource: (connector, resourceType, id, updater, now) =>

@@ -75,6 +75,8 @@ describe.each(backends)('SCIM resources on %s', (_name, open) => {
     expect(await store.getScimResource('other', 'User', 'u1')).toBeNull();
     expect(await store.listScimResources('idp', 'User')).toEqual([ada]);
     expect(await store.getScimResources('idp', 'User', ['u1', 'missing'])).toEqual([ada]);
+    expect(await store.existingScimIds('idp', 'User', ['missing', 'u1', 'u1'])).toEqual(['u1']);
+    expect(await store.existingScimIds('idp', 'Group', ['u1'])).toEqual([]);
   });
 
   it('userName is unique case-insensitively, externalId case-exactly, per connector and type', async () => {
@@ -116,6 +118,10 @@ describe.each(backends)('SCIM resources on %s', (_name, open) => {
     );
     await store.updateScimResource('idp', 'Group', 'g1', (g) => ({ attributes: { ...g.attributes, members: [{ value: 'u2' }] }, result: null }), T1);
     expect(await store.scimGroupsOfUsers('idp', ['u1'])).toEqual(new Map([['u1', [{ id: 'g2', displayName: 'admins' }]]]));
+    // A renamed group is read under its new name (names are remembered per version).
+    await store.updateScimResource('idp', 'Group', 'g2', (g) => ({ attributes: { ...g.attributes, displayName: 'Admins' }, result: null }), T1);
+    expect(await store.scimGroupsOfUsers('idp', ['u1'])).toEqual(new Map([['u1', [{ id: 'g2', displayName: 'Admins' }]]]));
+    await store.updateScimResource('idp', 'Group', 'g2', (g) => ({ attributes: { ...g.attributes, displayName: 'admins' }, result: null }), T1);
     expect((await store.deleteScimResource('idp', 'Group', 'g2'))?.id).toBe('g2');
     expect(await store.deleteScimResource('idp', 'Group', 'g2')).toBeNull();
     expect(await store.scimGroupsOfUsers('idp', ['u1'])).toEqual(new Map([['u1', []]]));
