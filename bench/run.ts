@@ -5,13 +5,14 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { benchReadyAfterSpawn, type ReadyFigures } from './isolation.js';
 import { benchLogin, type LoginBenchResult } from './login.js';
+import { benchLoginParts, type LoginPartsResult } from './login-parts.js';
 import { benchPrewarmEntra, benchPrewarmOkta, type PrewarmBenchResult } from './prewarm.js';
 import { formatReport } from './report.js';
 import { benchScimPush, type ScimPushResult } from './scim-push.js';
 
 /**
  * `npm run bench`: every benchmark, one table. Options:
- *   --only login,mongo,prewarm-okta,prewarm-entra,scim-push,ready   run a subset
+ *   --only login,mongo,prewarm-okta,prewarm-entra,scim-push,ready,login-parts   run a subset
  *   --small                                          10x smaller data (a quick check of the harness)
  *   --profile                                        run the measured processes with --cpu-prof
  *   --mongo-users N                                  accounts of the MongoDB variant (see below)
@@ -30,7 +31,7 @@ const { values } = parseArgs({
   },
 });
 
-const all = ['login', 'mongo', 'prewarm-okta', 'prewarm-entra', 'scim-push', 'ready'] as const;
+const all = ['login', 'mongo', 'prewarm-okta', 'prewarm-entra', 'scim-push', 'ready', 'login-parts'] as const;
 const selected = new Set(values.only ? values.only.split(',') : all);
 const scale = values.small ? 10 : 1;
 const here = dirname(fileURLToPath(import.meta.url));
@@ -61,6 +62,7 @@ async function main(): Promise<void> {
     prewarm: PrewarmBenchResult[];
     scimPush?: ScimPushResult;
     ready?: ReadyFigures;
+    loginParts?: LoginPartsResult;
   } = { prewarm: [] };
 
   if (selected.has('login')) {
@@ -106,6 +108,12 @@ async function main(): Promise<void> {
     log('jitsync serve with the example config, spawn to ready, 3 times:');
     results.ready = await benchReadyAfterSpawn();
     log(`  ${results.ready.runsMs.join(', ')} ms`);
+  }
+
+  if (selected.has('login-parts')) {
+    log('parts of a login, in this process: the decision, the answer written:');
+    results.loginParts = benchLoginParts();
+    log(`  decision ${results.loginParts.decisionMicros} µs; answer ${results.loginParts.answerMicros.fast} µs (zod + JSON.stringify ${results.loginParts.answerMicros.zodAndStringify} µs)`);
   }
 
   const totalSeconds = Math.round((Date.now() - started) / 1000);

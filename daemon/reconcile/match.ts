@@ -18,9 +18,22 @@ export function matchGroups(
 ): GroupRef[] {
   const names = [...new Set(idpGroups)];
   const targets: GroupRef[] = [];
+
+  if (settings.matching === 'exact') {
+    // The user's groups against each organization's set: a login costs its own groups, not
+    // every app group. Each organization once (keys are unique; a repeated one adds nothing).
+    const visited = new Set<string>();
+    for (const org of organizations) {
+      if (visited.has(org.key)) continue;
+      visited.add(org.key);
+      const groups = groupSet(org);
+      for (const name of names) if (name !== org.defaultGroup && groups.has(name)) targets.push({ organization: org.key, group: name });
+    }
+    return targets;
+  }
+
   const seen = new Set<string>();
   const byKey = new Map(organizations.map((org) => [org.key, org]));
-
   const add = (organization: string, group: string) => {
     const org = byKey.get(organization);
     if (!org || group === org.defaultGroup || !groupSet(org).has(group)) return;
@@ -29,15 +42,6 @@ export function matchGroups(
     seen.add(key);
     targets.push({ organization, group });
   };
-
-  if (settings.matching === 'exact') {
-    // The user's groups against each organization's set: a login costs its own groups, not
-    // every app group.
-    for (const org of organizations) {
-      for (const name of names) add(org.key, name);
-    }
-    return targets;
-  }
 
   const held = new Set(names);
   for (const rule of settings.mappings) {

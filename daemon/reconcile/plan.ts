@@ -41,9 +41,12 @@ export interface MembershipPlan {
  */
 export function planMemberships(input: PlanInput): MembershipPlan {
   const { current, organizations, settings } = input;
-  const orgs = new Map(organizations.map((org) => [org.key, org]));
-  const backed = new Set(matchGroups(input.idpGroups, organizations, settings).map(membershipKey));
-  const isProtected = keySet(settings.protectedGroups);
+  const matched = matchGroups(input.idpGroups, organizations, settings);
+  const backed = new Set(matched.map(membershipKey));
+  const isProtected = protectedKeys(settings.protectedGroups);
+  // Built only when an invitation, the fallback or a default group needs an organization by key.
+  let byKey: Map<string, Organization> | null = null;
+  const orgs = () => (byKey ??= new Map(organizations.map((org) => [org.key, org])));
 
   // Keep or drop what the user holds now; derived `default` memberships are recomputed below.
   const desired = new Map<string, Membership>();
@@ -60,14 +63,11 @@ export function planMemberships(input: PlanInput): MembershipPlan {
     if (!desired.has(key)) desired.set(key, { organization: ref.organization, group: ref.group, source });
   };
 
-  for (const key of backed) {
-    const [organization, group] = key.split('\u0000') as [string, string];
-    addIfMissing({ organization, group }, 'sync');
-  }
+  for (const ref of matched) addIfMissing(ref, 'sync');
 
   const invitationsAccepted: string[] = [];
   for (const invitation of input.invitations) {
-    const target = invitationTarget(invitation, orgs);
+    const target = invitationTarget(invitation, orgs());
     if (!target) continue;
     addIfMissing(target, 'invitation');
     invitationsAccepted.push(invitation.id);
@@ -77,16 +77,20 @@ export function planMemberships(input: PlanInput): MembershipPlan {
   // Like an invitation's, a fallback naming an organization or group that does not exist (yet:
   // the config may name one the API creates later) places nobody.
   if (desired.size === 0 && settings.defaultOrganization) {
-    const target = existingGroup(orgs, settings.defaultOrganization.organization, settings.defaultOrganization.group);
+    const target = existingGroup(orgs(), settings.defaultOrganization.organization, settings.defaultOrganization.group);
     if (target) addIfMissing(target, 'fallback');
   }
 
-  for (const membership of withDerivedDefaults([...desired.values()], organizations)) {
-    desired.set(membershipKey(membership), membership);
+  // The derived `default` memberships (see `withDerivedDefaults`): one per organization held.
+  const held = new Set<string>();
+  for (const membership of desired.values()) held.add(membership.organization);
+  for (const key of held) {
+    const org = orgs().get(key);
+    if (org) addIfMissing({ organization: org.key, group: org.defaultGroup }, 'default');
   }
 
   const memberships = sortMemberships([...desired.values()]);
-  const currentKeys = new Map(current.map((m) => [membershipKey(m), m]));
+  const currentKeys = new Set(current.map(membershipKey));
   return {
     memberships,
     added: memberships.filter((m) => !currentKeys.has(membershipKey(m))),
@@ -152,8 +156,13 @@ export function organizationsOf(memberships: readonly Membership[]): string[] {
   return [...new Set(memberships.map((m) => m.organization))].sort(compare);
 }
 
-function keySet(refs: readonly GroupRef[]): Set<string> {
-  return new Set(refs.map(membershipKey));
+/** The protected groups' keys, built once per list (settings are values, never mutated). */
+const protectedSets = new WeakMap<readonly GroupRef[], ReadonlySet<string>>();
+
+function protectedKeys(refs: readonly GroupRef[]): ReadonlySet<string> {
+  let keys = protectedSets.get(refs);
+  if (!keys) protectedSets.set(refs, (keys = new Set(refs.map(membershipKey))));
+  return keys;
 }
 
 function compare(a: string, b: string): number {

@@ -1,4 +1,5 @@
 import { loginInputSchema } from '../../login/input.js';
+import { fastSerializerCompiler } from '../fast-serializer.js';
 import { errors, security } from '../openapi.js';
 import * as s from '../schemas.js';
 import type { Routes } from './types.js';
@@ -10,6 +11,8 @@ export const loginRoutes: Routes<'login' | 'metrics' | 'connectorIds'> = (app, d
     '/v1/logins',
     {
       config: { auth: 'hook' },
+      // The hot path: answers written from their JSON Schema (fast-serializer.ts).
+      serializerCompiler: fastSerializerCompiler,
       schema: {
         operationId: 'login',
         summary: 'Login hook: create or find the account and reconcile its memberships',
