@@ -49,7 +49,8 @@ program
     for (const { path, message } of config.findings.warnings) logger.warn({ key: path }, `config: ${message}`);
     const daemon = await createDaemon(config, logger);
     const address = await daemon.listen();
-    logger.info({ address, store: daemon.store.describe(), connectors: [...daemon.connectors.keys()] }, 'jitsync listening');
+    const scimAddress = daemon.scimAddress === null ? {} : { scimAddress: daemon.scimAddress };
+    logger.info({ address, ...scimAddress, store: daemon.store.describe(), connectors: [...daemon.connectors.keys()] }, 'jitsync listening');
 
     let stopping = false;
     const stop = (signal: string) => {

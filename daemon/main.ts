@@ -35,6 +35,8 @@ export interface Daemon {
   server: JitsyncServer;
   /** The SCIM routes' own listener (`server.scimListen`); null when they are on the main one. */
   scimServer: JitsyncServer | null;
+  /** Where the SCIM listener (`server.scimListen`) listens, once `listen()` resolved; null without one. */
+  readonly scimAddress: string | null;
   /** Starts listening and the pre-warm schedules; returns the address. */
   listen(): Promise<string>;
   /**
@@ -132,6 +134,7 @@ export async function createDaemon(config: JitsyncConfig, logger: Logger, option
     const server = await buildServer(deps, { serves: scimListen ? 'api' : 'all' });
     const scimServer = scimListen ? await buildServer(deps, { serves: 'scim', tls: scimTls ? readTls(scimTls) : null }) : null;
     const servers = [server, ...(scimServer ? [scimServer] : [])];
+    let scimAddress: string | null = null;
 
     let scheduler: { stop(): Promise<void> } | null = null;
     const daemon: Daemon = {
@@ -143,9 +146,12 @@ export async function createDaemon(config: JitsyncConfig, logger: Logger, option
       drift,
       server,
       scimServer,
+      get scimAddress() {
+        return scimAddress;
+      },
       async listen() {
         const address = await server.listen({ host: config.server.listen.host, port: config.server.listen.port });
-        if (scimServer && scimListen) await scimServer.listen({ host: scimListen.host, port: scimListen.port });
+        if (scimServer && scimListen) scimAddress = await scimServer.listen({ host: scimListen.host, port: scimListen.port });
         const schedules = config.connectors.flatMap((c) => (c.prewarm ? [{ connector: c.id, cron: c.prewarm }] : []));
         scheduler = startPrewarmScheduler(schedules, prewarm, logger, options.prewarmJitterMs);
         // Only a serving daemon provisions SCIM pushes (not the one-shot CLI commands); the

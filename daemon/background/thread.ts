@@ -87,35 +87,27 @@ export function startBackgroundThread(options: BackgroundOptions, deps: { store:
     }
   });
 
-  const write = (id: number, method: string, args: unknown[]) => {
-    const store = deps.store as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
-    const made = isStoreWrite(method) ? store[method]!(...args) : Promise.reject(new Error(`not a store write: ${method}`));
-    made.then(
+  /** Answers a request of the thread once done, after the change events of what it wrote. */
+  const answer = (type: 'write-result' | 'provision-result', id: number, done: Promise<unknown>) =>
+    done.then(
       (value) => {
         flush();
-        post({ type: 'write-result', id, ok: true, value });
+        post({ type, id, ok: true, value });
       },
       (error: unknown) => {
         flush();
-        post({ type: 'write-result', id, ok: false, error: toWire(error) });
+        post({ type, id, ok: false, error: toWire(error) });
       },
     );
+
+  const write = (id: number, method: string, args: unknown[]) => {
+    const store = deps.store as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+    answer('write-result', id, isStoreWrite(method) ? store[method]!(...args) : Promise.reject(new Error(`not a store write: ${method}`)));
   };
 
   let applyProvision: ((connector: string, subject: string) => Promise<unknown>) | null = null;
-  const provision = (id: number, connector: string, subject: string) => {
-    const applied = applyProvision ? applyProvision(connector, subject) : Promise.reject(new Error('push provisioning has not started'));
-    applied.then(
-      (value) => {
-        flush();
-        post({ type: 'provision-result', id, ok: true, value });
-      },
-      (error: unknown) => {
-        flush();
-        post({ type: 'provision-result', id, ok: false, error: toWire(error) });
-      },
-    );
-  };
+  const provision = (id: number, connector: string, subject: string) =>
+    answer('provision-result', id, applyProvision ? applyProvision(connector, subject) : Promise.reject(new Error('push provisioning has not started')));
 
   // Not awaited here: the login thread serves while this thread loads; calls wait for it.
   let markReady!: () => void;

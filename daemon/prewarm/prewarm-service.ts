@@ -133,9 +133,10 @@ export function createPrewarmService(deps: PrewarmServiceDeps): PrewarmService {
       run.figures.errors++;
       Object.assign(run.figures, stats);
       const message = signal.aborted ? `stopped: ${String(signal.reason?.message ?? signal.reason)}` : errorMessage(error);
-      logger.warn({ connector: connector.id, run: run.id, err: error }, 'pre-warm run failed');
       const failure = signal.aborted ? null : connectorFailed(connector.id, 'prewarm', error);
+      // An IdP's failure is logged once, by the connector status (rate-limited); anything else here.
       if (failure) deps.onConnectorOutcome?.(failure);
+      else logger.warn({ connector: connector.id, run: run.id, err: error }, 'pre-warm run failed');
       return finish(run, 'failed', message);
     }
 

@@ -141,6 +141,18 @@ describe('jitsync CLI', () => {
       });
       child.on('exit', (code) => reject(new Error(`exited ${code}: ${output}`)));
     });
+    // A pre-warm run of the connector whose file is missing fails, and says so once.
+    const address = (JSON.parse(output.split('\n').find((l) => l.includes('jitsync listening'))!) as { address: string }).address;
+    const admin = { authorization: 'Bearer cli-admin-token-0123456789', 'content-type': 'application/json' };
+    const started = await fetch(`${address}/v1/prewarm`, { method: 'POST', headers: admin, body: JSON.stringify({ connector: 'gone' }) });
+    expect(started.status).toBe(202);
+    const id = ((await started.json()) as { runs: { id: string }[] }).runs[0]!.id;
+    let state = 'running';
+    for (let i = 0; i < 100 && state === 'running'; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      state = ((await (await fetch(`${address}/v1/prewarm/${id}`, { headers: admin })).json()) as { state: string }).state;
+    }
+    expect(state).toBe('failed');
     child.kill('SIGTERM');
     expect(await exitCode).toBe(0);
     const lines = output.trim().split('\n').map((line) => JSON.parse(line));
@@ -150,6 +162,10 @@ describe('jitsync CLI', () => {
       [40, 'provisioning.defaultOrganization.organization'],
     ]);
     expect(config[0].msg).toContain(`file not found: ${join(dir, 'gone.json')}`);
+    // One warning for the IdP's failure (the connector status), and the run's end; not two warnings.
+    const warnings = lines.filter((l) => l.level >= 40 && l.connector === 'gone');
+    expect(warnings.map((l) => l.msg)).toEqual([expect.stringContaining('connector gone failed (unreachable)')]);
+    expect(lines.some((l) => l.msg === 'pre-warm run ended' && l.connector === 'gone' && l.state === 'failed')).toBe(true);
   });
 
   it('login simulates the hook: allow exits 0, deny exits 3', async () => {
@@ -198,6 +214,38 @@ describe('jitsync CLI', () => {
     const { code, stderr } = await jitsync(['login', '-c', path, '--connector', 'demo', '--subject', 's', '--email', 'nope']);
     expect(code).toBe(2);
     expect(stderr).toContain('--email');
+  });
+
+  it('serve names the SCIM listener in its listening line, and SCIM answers there', async () => {
+    const path = writeConfig();
+    const scimToken = 'cli-scim-token-0123456789';
+    writeFileSync(
+      path,
+      readFileSync(path, 'utf8')
+        .replace('  listen: 127.0.0.1:0\n', '  listen: 127.0.0.1:0\n  scimListen: 127.0.0.1:0\n')
+        .concat(`  - { id: push, type: scim, token: ${scimToken} }\n`),
+    );
+    const child = spawn(process.execPath, [BIN, 'serve', '--config', path], { env: cleanEnv() });
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk));
+    child.stderr.on('data', (chunk) => (output += chunk));
+    const listening = await new Promise<{ address: string; scimAddress?: string }>((resolveLine, reject) => {
+      child.stdout.on('data', () => {
+        const line = output.split('\n').find((l) => l.includes('jitsync listening'));
+        if (line) resolveLine(JSON.parse(line));
+      });
+      child.on('exit', (code) => reject(new Error(`exited ${code}: ${output}`)));
+    });
+    try {
+      expect(listening.scimAddress).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(listening.scimAddress).not.toBe(listening.address);
+      const config = await fetch(`${listening.scimAddress}/scim/v2/push/ServiceProviderConfig`, { headers: { authorization: `Bearer ${scimToken}` } });
+      expect(config.status).toBe(200);
+    } finally {
+      const exited = new Promise((r) => child.on('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    }
   });
 
   it('serve answers on its port, logs JSON without secrets, and stops cleanly on SIGTERM', async () => {
