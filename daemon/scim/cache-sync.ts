@@ -53,6 +53,8 @@ export interface CacheSync {
    * returns the subjects of the entries written.
    */
   users(userIds: Iterable<string>, now: string): Promise<string[]>;
+  /** The same for one user just written, as written (not read again). */
+  user(user: ScimResource, now: string): Promise<string[]>;
   /** Marks a subject's entry absent (the user was deleted, or its subject changed). */
   absent(subject: string, now: string): Promise<void>;
   /** A group's name in the cache, or its removal. */
@@ -64,6 +66,24 @@ const USERS_PER_SLICE = 100;
 
 export function createCacheSync(store: Store, settings: ScimConnectorSettings): CacheSync {
   const connector = settings.id;
+
+  /** Writes the entries of these users (a slice); returns their subjects. */
+  async function write(users: ScimResource[], now: string): Promise<string[]> {
+    // Only a deactivated user's entry keeps something of the previous one (since when it is absent).
+    const inactive = users.flatMap((u) => (isActive(u.attributes) ? [] : (subjectOf(settings, u.attributes) ?? [])));
+    const previous = new Map(inactive.length === 0 ? [] : (await store.getCachedUsers(connector, inactive)).map((c) => [c.subject, c]));
+    const groupsOf = await store.scimGroupsOfUsers(connector, users.map((u) => u.id));
+    const entries: CachedUser[] = [];
+    for (const user of users) {
+      const groups = (groupsOf.get(user.id) ?? []).map((g) => g.displayName);
+      const subject = subjectOf(settings, user.attributes);
+      const entry = cachedUserOf(settings, user, groups, subject ? (previous.get(subject) ?? null) : null, now);
+      if (entry) entries.push(entry);
+    }
+    if (entries.length > 0) await store.putCachedUsers(entries);
+    return entries.map((entry) => entry.subject);
+  }
+
   return {
     async users(userIds, now) {
       const ids = [...new Set(userIds)];
@@ -72,23 +92,11 @@ export function createCacheSync(store: Store, settings: ScimConnectorSettings): 
       // them: a 1,000-member PATCH runs on the thread that answers logins.
       for (let start = 0; start < ids.length; start += USERS_PER_SLICE) {
         if (start > 0) await nextTurn();
-        const slice = ids.slice(start, start + USERS_PER_SLICE);
-        const users = await store.getScimResources(connector, 'User', slice);
-        const subjects = users.flatMap((u) => subjectOf(settings, u.attributes) ?? []);
-        const previous = new Map((await store.getCachedUsers(connector, subjects)).map((c) => [c.subject, c]));
-        const groupsOf = await store.scimGroupsOfUsers(connector, users.map((u) => u.id));
-        const entries: CachedUser[] = [];
-        for (const user of users) {
-          const groups = (groupsOf.get(user.id) ?? []).map((g) => g.displayName);
-          const subject = subjectOf(settings, user.attributes);
-          const entry = cachedUserOf(settings, user, groups, subject ? (previous.get(subject) ?? null) : null, now);
-          if (entry) entries.push(entry);
-        }
-        if (entries.length > 0) await store.putCachedUsers(entries);
-        written.push(...entries.map((entry) => entry.subject));
+        written.push(...(await write(await store.getScimResources(connector, 'User', ids.slice(start, start + USERS_PER_SLICE)), now)));
       }
       return written;
     },
+    user: (user, now) => write([user], now),
     async absent(subject, now) {
       const previous = await store.getCachedUser(connector, subject);
       if (!previous || previous.absentSince) return;

@@ -88,7 +88,7 @@ export function createScimService(store: Store, settings: ScimConnectorSettings,
     const oldSubject = before ? subjectOf(settings, before.attributes) : null;
     const newSubject = after ? subjectOf(settings, after.attributes) : null;
     if (oldSubject !== null && oldSubject !== newSubject) await cache.absent(oldSubject, now);
-    const written = after ? await cache.users([after.id], now) : [];
+    const written = after ? await cache.user(after, now) : [];
     const subject = newSubject ?? oldSubject;
     if (subject === null) return written;
     if (!after) await deprovisioning.disable(subject, before!.id, 'deleted', now);
@@ -112,21 +112,14 @@ export function createScimService(store: Store, settings: ScimConnectorSettings,
     return cache.users(touched, now);
   }
 
-  // One at a time: each reads the resources as they are when it runs, so the last one to run,
-  // after the last write, leaves the cache as the resources say, whatever order requests overlap in.
-  let tail: Promise<unknown> = Promise.resolve();
-  function afterWrite(type: ScimResourceType, before: ScimResource | null, after: ScimResource | null, now: string): Promise<void> {
-    const work = async () => {
-      // A turn of the event loop first: the requests' store calls complete at once, so without it
-      // a burst of pushes would run back to back while logins wait for the socket to be read.
-      await nextTurn();
-      const subjects = type === 'User' ? await afterUserWrite(before, after, now) : await afterGroupWrite(before, after, now);
-      // After the deprovisioning too: a reactivated account is enabled before it is provisioned.
-      if (settings.provisionOnPush && subjects.length > 0) options.onPushed?.(connector, subjects);
-    };
-    const run = tail.then(work, work);
-    tail = run.catch(() => undefined);
-    return run;
+  // Writes take turns (turns.ts), each with its effects: each reads the resources as they are when
+  // it runs, so the last one leaves the cache as the resources say, whatever order requests came in.
+  async function afterWrite(type: ScimResourceType, before: ScimResource | null, after: ScimResource | null, now: string): Promise<void> {
+    // A turn of the event loop between the write and its effects: logins are served in between.
+    await nextTurn();
+    const subjects = type === 'User' ? await afterUserWrite(before, after, now) : await afterGroupWrite(before, after, now);
+    // After the deprovisioning too: a reactivated account is enabled before it is provisioned.
+    if (settings.provisionOnPush && subjects.length > 0) options.onPushed?.(connector, subjects);
   }
 
   async function requireResource(type: ScimResourceType, id: string): Promise<ScimResource> {
@@ -200,7 +193,10 @@ export function createScimService(store: Store, settings: ScimConnectorSettings,
       const attributes = normalizeAttributes(type, applyPatch(current.attributes, operations));
       if (type === 'Group') await checkMembersExist({ attributes } as ScimResource);
       await nextTurn(); // logins between the checks and the write of a large member PATCH
-      return update(type, id, ifMatch, (latest) => normalizeAttributes(type, applyPatch(latest.attributes, operations)));
+      // Applied again only to a version written meanwhile (writes take turns: rarely).
+      return update(type, id, ifMatch, (latest) =>
+        latest.version === current.version ? attributes : normalizeAttributes(type, applyPatch(latest.attributes, operations)),
+      );
     },
     async remove(type, id, ifMatch) {
       const current = await requireResource(type, id);

@@ -152,6 +152,11 @@ describe('Microsoft Entra ID pushing to a scim connector', () => {
     // The reason, with the time SCIM deactivated the user.
     const since = (await d.daemon.store.getCachedUser('entra', OBJECT_ID))!.absentSince!;
     expect(drift.body.items[0].detail).toBe(`deactivated by the IdP through SCIM (active: false) at ${since}`);
+    // Written again while deactivated, the entry keeps the time it became absent.
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const renamed = await d.scim('entra', 'PATCH', `/Users/${userId}`, patch({ op: 'Replace', path: 'displayName', value: 'Ada King' }));
+    expect(renamed.status).toBe(200);
+    expect(await d.daemon.store.getCachedUser('entra', OBJECT_ID)).toMatchObject({ name: 'Ada King', absentSince: since });
   });
 
   it('reactivates with "active": "True": the account SCIM disabled is enabled again', async () => {
