@@ -31,7 +31,7 @@ interface ScimDoc {
   version: number;
   created: string;
   lastModified: string;
-  /** Group member ids, for `scimGroupsOfUser` (indexed). */
+  /** Group member ids, for `scimGroupsOfUsers` (indexed). */
   memberIds: string[];
   /** `ScimKeys.name` and `externalId`, for `findScimResources`. */
   name: string;
