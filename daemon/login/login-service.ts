@@ -64,21 +64,17 @@ export interface LoginService {
   /**
    * A SCIM push applied to the account as a login of the cached user would apply it (push
    * provisioning, docs/scim.md): the same decision and writes, audited as `scim:<connector>`
-   * with `trigger: "push"`; the sync state keeps its `lastLoginAt`. Never throws for a refusal.
+   * with `trigger: "push"`; the sync state keeps its `lastLoginAt`. A subject with no login to
+   * apply (no cache entry, absent, no email) or whose login would be refused changes nothing;
+   * neither throws.
    */
-  provision(request: ProvisionRequest): Promise<ProvisionResult>;
+  provision(request: ProvisionRequest): Promise<void>;
 }
 
 export interface ProvisionRequest {
   connector: string;
   subject: string;
 }
-
-export type ProvisionResult =
-  | { outcome: 'applied'; userId: string; created: boolean; added: Membership[]; removed: Membership[]; invitationsAccepted: string[]; identityLinked: boolean }
-  | { outcome: 'unchanged'; userId: string }
-  /** No login to apply (no cache entry, absent, no email), or the login would be refused. */
-  | { outcome: 'skipped'; reason: LoginDenial | 'no_login' };
 
 /** What applying the decision to one version of the account does (the compare-and-swap's result). */
 type Step =
@@ -109,8 +105,6 @@ type Reconciled =
       denied: null;
       account: Account;
       created: boolean;
-      /** The account, its invitations or its sync state changed. */
-      changed: boolean;
       plan: MembershipPlan;
       nameUpdated: boolean;
       identityLinked: boolean;
@@ -184,16 +178,16 @@ export function createLoginService(deps: LoginServiceDeps): LoginService {
     };
   }
 
-  async function provision(request: ProvisionRequest): Promise<ProvisionResult> {
+  async function provision(request: ProvisionRequest): Promise<void> {
     const connector = deps.connectors.get(request.connector);
     if (!connector) throw new Error(`unknown connector: ${request.connector}`);
     const identity: Identity = { connector: connector.id, subject: request.subject };
     const entry = await store.getCachedUser(connector.id, request.subject);
     const linkedEmail = entry && entry.email === null ? ((await store.findAccountByIdentity(identity))?.user.email ?? null) : null;
     const pushed = pushedLogin(entry, linkedEmail);
-    if (!entry || !pushed) return { outcome: 'skipped', reason: 'no_login' };
+    if (!entry || !pushed) return;
 
-    const reconciled = await reconcile({
+    await reconcile({
       connectorId: connector.id,
       settings: deps.settingsFor(connector.id),
       now: clock(),
@@ -206,18 +200,6 @@ export function createLoginService(deps: LoginServiceDeps): LoginService {
       trigger: 'push',
       actor: `scim:${connector.id}`,
     });
-    if (reconciled.denied) return { outcome: 'skipped', reason: reconciled.denied };
-    const { account, created, changed, plan, identityLinked } = reconciled;
-    if (!changed) return { outcome: 'unchanged', userId: account.user.id };
-    return {
-      outcome: 'applied',
-      userId: account.user.id,
-      created,
-      added: plan.added,
-      removed: plan.removed,
-      invitationsAccepted: plan.invitationsAccepted,
-      identityLinked: identityLinked && !created,
-    };
   }
 
   /**
@@ -326,7 +308,7 @@ export function createLoginService(deps: LoginServiceDeps): LoginService {
     if (timesOnly && request.trigger === 'login') deps.loginTimes.note({ userId, connector: connectorId, at });
     else if (!timesOnly || changed) await store.recordLogin(state); // the login's fields only: pre-warm's written meanwhile stay
 
-    return { denied: null, account: outcome.account, created, changed, plan, nameUpdated, identityLinked };
+    return { denied: null, account: outcome.account, created, plan, nameUpdated, identityLinked };
   }
 
   /** The accounts the decision looks up: by linked identity, else by email. */
