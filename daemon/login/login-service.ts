@@ -319,6 +319,21 @@ export function createLoginService(deps: LoginServiceDeps): LoginService {
   }
 
   /**
+   * The account of a concurrent login that took the identity or email first. On MongoDB (no
+   * multi-document transactions) the identity is claimed before the account document is
+   * written, so for a few milliseconds the key is taken and its account not yet readable: looked
+   * for again, briefly (up to about 300 ms), before the loss is reported.
+   */
+  async function findWinner(identity: Identity, email: string): Promise<Account | null> {
+    for (let pause = 5; ; pause *= 2) {
+      const found = await findAccounts(identity, email);
+      const account = found.byIdentity ?? found.byEmail;
+      if (account || pause > 160) return account;
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
+  }
+
+  /**
    * An identity linked earlier whose sync state is missing: the login that linked it failed
    * after its account write (issue: a full disk). Invitations repair themselves (they stay
    * pending and this login accepts them); the `account.created` entry is written here unless
@@ -354,8 +369,7 @@ export function createLoginService(deps: LoginServiceDeps): LoginService {
       } catch (error) {
         if (!(error instanceof AlreadyExistsError)) throw error;
         if (error.key === 'username') continue;
-        const winner = await findAccounts(identity, email);
-        const account = winner.byIdentity ?? winner.byEmail;
+        const account = await findWinner(identity, email);
         if (account) return { account, created: false };
         throw error;
       }
