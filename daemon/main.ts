@@ -61,7 +61,10 @@ export async function createDaemon(config: JitsyncConfig, logger: Logger, option
   const connectorStatus = createConnectorStatus({ connectors: config.connectors, logger });
   const metrics = createMetrics();
   for (const entry of config.connectors) {
-    if (entry.type === 'scim' && entry.provisionOnPush === true) metrics.scimPushQueue.set({ connector: entry.id }, 0);
+    if (entry.type === 'scim' && entry.provisionOnPush === true) {
+      metrics.scimPushQueue.set({ connector: entry.id }, 0);
+      metrics.scimPushFailing.set({ connector: entry.id }, 0);
+    }
   }
   let background: BackgroundThread;
   // Every write of the process goes through this one store (the background thread's too): its
@@ -76,7 +79,10 @@ export async function createDaemon(config: JitsyncConfig, logger: Logger, option
         logLevel: logger.level,
         ...(options.onPrewarmProgress ? { onProgress: options.onPrewarmProgress } : {}),
         onConnectorOutcome: (outcome) => connectorStatus.record(outcome),
-        onProvisionQueue: (connector, depth) => metrics.scimPushQueue.set({ connector }, depth),
+        onProvisionQueue: (connector, depth, failing) => {
+          metrics.scimPushQueue.set({ connector }, depth);
+          metrics.scimPushFailing.set({ connector }, failing);
+        },
       },
       { store },
     );

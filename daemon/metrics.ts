@@ -31,6 +31,12 @@ export function createMetrics() {
       labelNames: ['connector'] as const,
       registers: [registry],
     }),
+    scimPushFailing: new Gauge({
+      name: 'jitsync_scim_push_failing',
+      help: 'Pushed SCIM subjects whose provisioning failed, waiting to be tried again, by connector',
+      labelNames: ['connector'] as const,
+      registers: [registry],
+    }),
   };
 }
 

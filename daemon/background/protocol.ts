@@ -51,6 +51,6 @@ export type FromBackground =
   | { type: 'connector-outcome'; outcome: ConnectorOutcome }
   /** A queued subject whose login would change its account: the login thread applies it (`LoginService.provision`). */
   | { type: 'provision'; id: number; connector: string; subject: string }
-  /** How many subjects wait in a connector's push provisioning queue (a gauge). */
-  | { type: 'provision-queue'; connector: string; depth: number }
+  /** How many subjects wait in a connector's push provisioning queue, and how many failed and wait to be tried again (gauges). */
+  | { type: 'provision-queue'; connector: string; depth: number; failing: number }
   | { type: 'stopped' };

@@ -42,7 +42,7 @@ export interface BackgroundOptions extends Omit<BackgroundData, 'progress'> {
   /** More cache entries than this between two calls: the drift model is told to rebuild instead. */
   maxPendingCacheEntries?: number;
   /** Told of each connector's push provisioning queue depth when it changes (the gauge). */
-  onProvisionQueue?: (connector: string, depth: number) => void;
+  onProvisionQueue?: (connector: string, depth: number, failing: number) => void;
 }
 
 /**
@@ -136,7 +136,7 @@ export function startBackgroundThread(options: BackgroundOptions, deps: { store:
       case 'provision':
         return provision(message.id, message.connector, message.subject);
       case 'provision-queue':
-        return onProvisionQueue?.(message.connector, message.depth);
+        return onProvisionQueue?.(message.connector, message.depth, message.failing);
       case 'run-ended':
         runs.get(message.run.id)?.(message.run);
         runs.delete(message.run.id);

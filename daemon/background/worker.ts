@@ -63,7 +63,7 @@ try {
     connectors: data.config.connectors.filter((c) => c.type === 'scim' && c.provisionOnPush === true).map((c) => c.id),
     settingsFor: settings,
     apply: (connector, subject) => provisions.request((id) => send({ type: 'provision', id, connector, subject })),
-    onDepth: (connector, depth) => send({ type: 'provision-queue', connector, depth }),
+    onDepth: (connector, depth, failing) => send({ type: 'provision-queue', connector, depth, failing }),
     logger,
   });
 

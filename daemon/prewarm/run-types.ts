@@ -19,6 +19,6 @@ export interface RunContext {
   progress(force?: boolean): Promise<void>;
 }
 
-// Each batch is one write transaction on the login thread (see daemon/background): small enough to
-// be no pause there.
-export const CACHE_BATCH = 500;
+// Each batch is one write transaction on the login thread (see daemon/background), a few
+// milliseconds: 500 sync-state sightings took 12-50 ms there, long enough to hold up logins.
+export const CACHE_BATCH = 100;

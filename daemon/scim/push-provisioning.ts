@@ -21,10 +21,20 @@ export interface PushProvisioningDeps {
   settingsFor(connectorId: string): ProvisioningSettings;
   /** Applies one subject on the login thread (`LoginService.provision`). */
   apply(connector: string, subject: string): Promise<unknown>;
-  /** Told of each connector's queue depth when it changes (the gauge). */
-  onDepth(connector: string, depth: number): void;
+  /**
+   * Told of a connector's figures when they change (the gauges): subjects queued, and subjects
+   * whose last try failed, waiting for the next.
+   */
+  onDepth(connector: string, depth: number, failing: number): void;
   logger: Logger;
+  /** The first wait before a failed subject is tried again; it doubles per failure (default 1 s). */
+  retryAfterMs?: number;
 }
+
+/** The longest wait between two tries of a failed subject. */
+const RETRY_MAX_MS = 5 * 60_000;
+/** At most one warning per connector this often, with a count of the failures left out since. */
+const WARN_EVERY_MS = 60_000;
 
 export interface PushProvisioning {
   /** Queues subjects (each once while it waits); drained once started. Other connectors' are ignored. */
@@ -45,6 +55,10 @@ export function createPushProvisioning(deps: PushProvisioningDeps): PushProvisio
   let closed = false;
   let draining: Promise<void> | null = null;
   let sweeping: Promise<void> | null = null;
+  const retryAfterMs = deps.retryAfterMs ?? 1_000;
+  /** Per connector, its failed subjects: how often in a row, and the timer of the next try. */
+  const failures = new Map(deps.connectors.map((connector) => [connector, new Map<string, { count: number; timer: NodeJS.Timeout }>()]));
+  const warned = new Map<string, { at: number; suppressed: number }>();
 
   /** Whether the login of this cached subject would change its account now. */
   async function wouldChange(connector: string, subject: string, organizations?: readonly Organization[]): Promise<boolean> {
@@ -70,7 +84,7 @@ export function createPushProvisioning(deps: PushProvisioningDeps): PushProvisio
       const queue = queues.get(connector)!;
       for (const subject of queue) {
         queue.delete(subject);
-        deps.onDepth(connector, queue.size);
+        report(connector);
         turn = (turn + i + 1) % deps.connectors.length;
         return { connector, subject };
       }
@@ -83,15 +97,50 @@ export function createPushProvisioning(deps: PushProvisioningDeps): PushProvisio
       const item = next();
       if (item === null) return;
       const { connector, subject } = item;
+      const failed = failures.get(connector)!;
       try {
         // Decided again here (the sweep's or an earlier push's answer may be old): a subject
         // whose login would change nothing costs the login thread nothing.
         if (await wouldChange(connector, subject)) await deps.apply(connector, subject);
+        if (failed.has(subject)) {
+          clearTimeout(failed.get(subject)!.timer);
+          failed.delete(subject);
+          report(connector);
+        }
       } catch (error) {
-        // Left for the next push of the subject, or the next start's sweep.
-        deps.logger.warn({ err: error, connector, subject }, 'push provisioning failed for a subject; it is retried at its next push or the next start');
+        retryLater(connector, subject, error);
       }
     }
+  }
+
+  /**
+   * A failure (a busy or unreachable store, a lost race) must not leave the account behind until
+   * the subject's next push: it is tried again after a back-off, until it succeeds.
+   */
+  function retryLater(connector: string, subject: string, error: unknown): void {
+    const failed = failures.get(connector)!;
+    const count = (failed.get(subject)?.count ?? 0) + 1;
+    clearTimeout(failed.get(subject)?.timer);
+    const delayMs = Math.min(retryAfterMs * 2 ** (count - 1), RETRY_MAX_MS);
+    const timer = setTimeout(() => enqueue(connector, [subject]), delayMs);
+    timer.unref();
+    failed.set(subject, { count, timer });
+    if (count === 1) report(connector);
+    const now = Date.now();
+    const last = warned.get(connector);
+    if (last && now - last.at < WARN_EVERY_MS) {
+      last.suppressed++;
+      return;
+    }
+    warned.set(connector, { at: now, suppressed: 0 });
+    deps.logger.warn(
+      { err: error, connector, subject, attempt: count, retryInMs: delayMs, failuresNotLogged: last?.suppressed ?? 0 },
+      'push provisioning failed for a subject; it is tried again',
+    );
+  }
+
+  function report(connector: string): void {
+    deps.onDepth(connector, queues.get(connector)!.size, failures.get(connector)!.size);
   }
 
   function kick(): void {
@@ -108,7 +157,7 @@ export function createPushProvisioning(deps: PushProvisioningDeps): PushProvisio
     if (!queue || closed) return;
     const before = queue.size;
     for (const subject of subjects) queue.add(subject);
-    if (queue.size !== before) deps.onDepth(connector, queue.size);
+    if (queue.size !== before) report(connector);
     kick();
   }
 
@@ -143,6 +192,7 @@ export function createPushProvisioning(deps: PushProvisioningDeps): PushProvisio
     },
     async close() {
       closed = true;
+      for (const failed of failures.values()) for (const { timer } of failed.values()) clearTimeout(timer);
       await sweeping;
       await draining;
     },

@@ -1,3 +1,5 @@
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabaseUrl } from '../mongo/databases.js';
 import { answers } from '../support/api.js';
@@ -66,6 +68,17 @@ async function eventually(d: TestDaemon, email: string, done: (user: UserView | 
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new Error(`${email} never reached the expected state; last seen: ${JSON.stringify(last)}`);
+}
+
+/** Polls `/metrics` until the push connector's `name` gauge reads `value` (bounded). */
+async function gaugeReaches(d: TestDaemon, name: string, value: number): Promise<void> {
+  const line = new RegExp(`^${name}\\{connector="push"\\} ${value}$`, 'm');
+  let metrics = '';
+  for (let attempt = 0; attempt < 200 && !line.test(metrics); attempt++) {
+    if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 50));
+    metrics = await (await fetch(`${d.url}/metrics`)).text();
+  }
+  expect(metrics).toMatch(line);
 }
 
 const DEVELOPERS = [
@@ -165,12 +178,7 @@ describe.each([
         const created = (await d.daemon.store.listAudit({ userId: account.id })).filter((entry) => entry.action === 'account.created');
         expect(created).toHaveLength(1);
       }
-      let metrics = '';
-      for (let attempt = 0; attempt < 200 && !/^jitsync_scim_push_queue_depth\{connector="push"\} 0$/m.test(metrics); attempt++) {
-        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 50));
-        metrics = await (await fetch(`${d.url}/metrics`)).text();
-      }
-      expect(metrics).toMatch(/^jitsync_scim_push_queue_depth\{connector="push"\} 0$/m);
+      await gaugeReaches(d, 'jitsync_scim_push_queue_depth', 0);
     });
 
     it('without provisionOnPush, nothing reaches accounts before a login', async () => {
@@ -208,5 +216,30 @@ describe.each([
         await after.stop();
       }
     });
+  });
+});
+
+describe('push provisioning when the store refuses the write (SQLite)', () => {
+  it('tries a failed subject again until it succeeds, without another push', async () => {
+    const d = await startDaemon({ extra: connectors(true) });
+    const other = new Database(join(d.dir, 'jitsync.db'));
+    try {
+      // Another connection makes every new account fail to write, as a broken store would.
+      other.exec("CREATE TRIGGER refuse_accounts BEFORE INSERT ON users BEGIN SELECT RAISE(ABORT, 'refused by the test'); END");
+      const MAE = { subject: 'push-mae', email: 'mae.push@example.com' };
+      await pushUserInGroup(d, 'push', MAE.subject, MAE.email, 'developers');
+      await gaugeReaches(d, 'jitsync_scim_push_failing', 1);
+      expect(await findUser(d, MAE.email)).toBeNull();
+
+      other.exec('DROP TRIGGER refuse_accounts');
+      const account = (await eventually(d, MAE.email, (u) => holdsDevelopers(u) && applied(u, ['developers'])))!;
+      expect(account.identities).toEqual([expect.objectContaining({ connector: 'push', subject: MAE.subject })]);
+      await gaugeReaches(d, 'jitsync_scim_push_failing', 0);
+      const created = (await d.daemon.store.listAudit({ userId: account.id })).filter((entry) => entry.action === 'account.created');
+      expect(created).toHaveLength(1);
+    } finally {
+      other.close();
+      await d.stop();
+    }
   });
 });
