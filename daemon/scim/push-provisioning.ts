@@ -27,10 +27,10 @@ export interface PushProvisioningDeps {
    */
   onDepth(connector: string, depth: number, failing: number): void;
   logger: Logger;
-  /** The first wait before a failed subject is tried again; it doubles per failure (default 1 s). */
-  retryAfterMs?: number;
 }
 
+/** The first wait before a failed subject is tried again; it doubles with each failure, up to the next. */
+const RETRY_FIRST_MS = 1_000;
 /** The longest wait between two tries of a failed subject. */
 const RETRY_MAX_MS = 5 * 60_000;
 /** At most one warning per connector this often, with a count of the failures left out since. */
@@ -55,7 +55,6 @@ export function createPushProvisioning(deps: PushProvisioningDeps): PushProvisio
   let closed = false;
   let draining: Promise<void> | null = null;
   let sweeping: Promise<void> | null = null;
-  const retryAfterMs = deps.retryAfterMs ?? 1_000;
   /** Per connector, its failed subjects: how often in a row, and the timer of the next try. */
   const failures = new Map(deps.connectors.map((connector) => [connector, new Map<string, { count: number; timer: NodeJS.Timeout }>()]));
   const warned = new Map<string, { at: number; suppressed: number }>();
@@ -121,7 +120,7 @@ export function createPushProvisioning(deps: PushProvisioningDeps): PushProvisio
     const failed = failures.get(connector)!;
     const count = (failed.get(subject)?.count ?? 0) + 1;
     clearTimeout(failed.get(subject)?.timer);
-    const delayMs = Math.min(retryAfterMs * 2 ** (count - 1), RETRY_MAX_MS);
+    const delayMs = Math.min(RETRY_FIRST_MS * 2 ** (count - 1), RETRY_MAX_MS);
     const timer = setTimeout(() => enqueue(connector, [subject]), delayMs);
     timer.unref();
     failed.set(subject, { count, timer });
