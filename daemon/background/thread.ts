@@ -41,7 +41,7 @@ export interface BackgroundOptions extends Omit<BackgroundData, 'progress'> {
   onConnectorOutcome?: ConnectorOutcomeSink;
   /** More cache entries than this between two calls: the drift model is told to rebuild instead. */
   maxPendingCacheEntries?: number;
-  /** Told of each connector's push provisioning queue depth when it changes (the gauge). */
+  /** Told of a connector's push provisioning figures when they change: subjects queued, subjects failing (the gauges). */
   onProvisionQueue?: (connector: string, depth: number, failing: number) => void;
 }
 
