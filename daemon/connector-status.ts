@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { ConnectorError, type ConnectorErrorKind, type ConnectorType } from '../connectors/types.js';
+import { createLogLimit } from './log-limit.js';
 
 /**
  * What each connector last did: its last success and its last error, from the login's live
@@ -66,20 +67,14 @@ export function createConnectorStatus(deps: {
   const entries = new Map<string, ConnectorStatusEntry>(
     deps.connectors.map(({ id, type }) => [id, { id, type, lastSuccessAt: null, lastError: null }]),
   );
-  /** By connector and kind: when a line was last written, and how many were left out since. */
-  const logged = new Map<string, { at: number; suppressed: number }>();
+  /** By connector and kind. */
+  const allowLog = createLogLimit(logEveryMs, clock);
 
   const log = (outcome: Extract<ConnectorOutcome, { ok: false }>) => {
-    const key = `${outcome.connector}\u0000${outcome.kind}`;
-    const now = clock();
-    const last = logged.get(key);
-    if (last && now - last.at < logEveryMs) {
-      last.suppressed++;
-      return;
-    }
-    logged.set(key, { at: now, suppressed: 0 });
+    const suppressed = allowLog(`${outcome.connector}\u0000${outcome.kind}`);
+    if (suppressed === null) return;
     deps.logger.warn(
-      { connector: outcome.connector, kind: outcome.kind, source: outcome.source, suppressed: last?.suppressed ?? 0 },
+      { connector: outcome.connector, kind: outcome.kind, source: outcome.source, suppressed },
       `connector ${outcome.connector} failed (${outcome.kind}): ${outcome.message}`,
     );
   };

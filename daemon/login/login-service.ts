@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import type { Connector } from '../../connectors/types.js';
 import {
@@ -329,7 +330,7 @@ export function createLoginService(deps: LoginServiceDeps): LoginService {
       const found = await findAccounts(identity, email);
       const account = found.byIdentity ?? found.byEmail;
       if (account || pause > 160) return account;
-      await new Promise((resolve) => setTimeout(resolve, pause));
+      await sleep(pause);
     }
   }
 

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Organization, Store } from '../../store/types.js';
+import { createLogLimit } from '../log-limit.js';
 import { decisionChanges, pushedLogin } from '../login/push-login.js';
 import { decideLogin } from '../reconcile/decide-login.js';
 import type { ProvisioningSettings } from '../reconcile/settings.js';
@@ -57,7 +58,7 @@ export function createPushProvisioning(deps: PushProvisioningDeps): PushProvisio
   let sweeping: Promise<void> | null = null;
   /** Per connector, its failed subjects: how often in a row, and the timer of the next try. */
   const failures = new Map(deps.connectors.map((connector) => [connector, new Map<string, { count: number; timer: NodeJS.Timeout }>()]));
-  const warned = new Map<string, { at: number; suppressed: number }>();
+  const allowWarning = createLogLimit(WARN_EVERY_MS);
 
   /** Whether the login of this cached subject would change its account now. */
   async function wouldChange(connector: string, subject: string, organizations?: readonly Organization[]): Promise<boolean> {
@@ -125,15 +126,10 @@ export function createPushProvisioning(deps: PushProvisioningDeps): PushProvisio
     timer.unref();
     failed.set(subject, { count, timer });
     if (count === 1) report(connector);
-    const now = Date.now();
-    const last = warned.get(connector);
-    if (last && now - last.at < WARN_EVERY_MS) {
-      last.suppressed++;
-      return;
-    }
-    warned.set(connector, { at: now, suppressed: 0 });
+    const failuresNotLogged = allowWarning(connector);
+    if (failuresNotLogged === null) return;
     deps.logger.warn(
-      { err: error, connector, subject, attempt: count, retryInMs: delayMs, failuresNotLogged: last?.suppressed ?? 0 },
+      { err: error, connector, subject, attempt: count, retryInMs: delayMs, failuresNotLogged },
       'push provisioning failed for a subject; it is tried again',
     );
   }
