@@ -24,7 +24,7 @@ export function organizationOf(group: number): number | null {
   return group % 2 === 0 ? (group / 2) % ORGANIZATIONS : null;
 }
 
-export function benchConfigYaml(options: { store: string; groups: number; connectors: string; logLevel?: string }): string {
+export function benchConfigYaml(options: { store: string; groups: number; connectors: string; logLevel?: string; server?: string }): string {
   const orgs: string[] = [];
   for (let o = 0; o < ORGANIZATIONS; o++) {
     orgs.push(`  - { key: Org${o}, defaultGroup: Members, groups: [${appGroupsOf(o, options.groups).join(', ')}] }`);
@@ -34,7 +34,7 @@ server:
   listen: 127.0.0.1:0
   hookToken: ${HOOK_TOKEN}
   adminToken: ${ADMIN_TOKEN}
-store: ${options.store}
+${options.server ?? ''}store: ${options.store}
 log: { level: ${options.logLevel ?? 'warn'} }
 provisioning:
   membership: reset

@@ -15,7 +15,7 @@ serveCommands({
     const config = parseBenchConfig(String(args.yaml), String(args.baseDir));
     daemon = await createDaemon(config, createLogger('warn'), { prewarmJitterMs: 0 });
     const url = await daemon.listen();
-    return { url, store: daemon.store.describe() };
+    return { url, scimUrl: daemon.scimAddress, store: daemon.store.describe() };
   },
   async stats() {
     return { peakRssMiB: peakRssMiB(), cpuSeconds: cpuSeconds() };

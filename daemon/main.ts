@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { createConnector } from '../connectors/registry.js';
 import type { Connector } from '../connectors/types.js';
@@ -17,6 +16,7 @@ import { createLoginTimesBuffer } from './login/login-times.js';
 import { createMetrics } from './metrics.js';
 import { createOrganizationsCache } from './organizations-cache.js';
 import { scimEndpoints, scimIdLookup } from './scim/index.js';
+import { startScimThread, type ScimThread } from './scim/thread.js';
 import { createStoreHealth } from './store-health.js';
 import type { PrewarmService } from './prewarm/prewarm-service.js';
 import { startPrewarmScheduler } from './prewarm/scheduler.js';
@@ -33,8 +33,6 @@ export interface Daemon {
   prewarm: PrewarmService;
   drift: DriftService;
   server: JitsyncServer;
-  /** The SCIM routes' own listener (`server.scimListen`); null when they are on the main one. */
-  scimServer: JitsyncServer | null;
   /** Where the SCIM listener (`server.scimListen`) listens, once `listen()` resolved; null without one. */
   readonly scimAddress: string | null;
   /** Starts listening and the pre-warm schedules; returns the address. */
@@ -92,6 +90,7 @@ export async function createDaemon(config: JitsyncConfig, logger: Logger, option
   }
   background.ready.catch((error: unknown) => logger.error({ err: error }, 'the background thread did not start: drift reports and pre-warm are unavailable'));
   const { drift, prewarm } = background;
+  let scimThread: ScimThread | null = null;
   try {
     for (const org of config.organizations) await store.ensureOrganization(org);
 
@@ -119,6 +118,20 @@ export async function createDaemon(config: JitsyncConfig, logger: Logger, option
       scimIdOf: scimIdLookup(config.connectors, store),
     });
     const drain = new Drain();
+    const { scimListen, scimTls } = config.server;
+    // Push provisioning: a SCIM write's subjects go to the background thread's queue, which
+    // hands each whose account would change back to this thread's login service.
+    const onPushed = (connector: string, subjects: string[]) => background.provision(connector, subjects);
+    const health = createStoreHealth(store, logger);
+    // SCIM on a listener of its own is served by a thread of its own: an IdP's push does not
+    // take the CPU of the thread that answers logins (docs/architecture.md).
+    if (scimListen) {
+      scimThread = startScimThread(
+        { connectors: config.connectors, store: config.store, busyTimeoutMs, logLevel: logger.level, tls: scimTls },
+        { store, logger, metrics, health, onPushed },
+      );
+      await scimThread.ready;
+    }
     const deps: ServerDeps = {
       login,
       admin,
@@ -127,19 +140,15 @@ export async function createDaemon(config: JitsyncConfig, logger: Logger, option
       connectorIds: [...connectors.keys()],
       connectorStatus,
       store,
-      health: createStoreHealth(store, logger),
+      health,
       metrics,
       logger,
       tokens: { hook: config.server.hookToken, admin: config.server.adminToken },
       drain,
-      // Push provisioning: a SCIM write's subjects go to the background thread's queue, which
-      // hands each whose account would change back to this thread's login service.
-      scim: scimEndpoints(config.connectors, store, { onPushed: (connector, subjects) => background.provision(connector, subjects) }),
+      // SCIM on the main listener (no `server.scimListen`), served by this thread.
+      scim: scimListen ? [] : scimEndpoints(config.connectors, store, { onPushed }),
     };
-    const { scimListen, scimTls } = config.server;
     const server = await buildServer(deps, { serves: scimListen ? 'api' : 'all' });
-    const scimServer = scimListen ? await buildServer(deps, { serves: 'scim', tls: scimTls ? readTls(scimTls) : null }) : null;
-    const servers = [server, ...(scimServer ? [scimServer] : [])];
     let scimAddress: string | null = null;
 
     let scheduler: { stop(): Promise<void> } | null = null;
@@ -151,13 +160,12 @@ export async function createDaemon(config: JitsyncConfig, logger: Logger, option
       prewarm,
       drift,
       server,
-      scimServer,
       get scimAddress() {
         return scimAddress;
       },
       async listen() {
         const address = await server.listen({ host: config.server.listen.host, port: config.server.listen.port });
-        if (scimServer && scimListen) scimAddress = await scimServer.listen({ host: scimListen.host, port: scimListen.port });
+        if (scimThread && scimListen) scimAddress = await scimThread.listen(scimListen.host, scimListen.port);
         const schedules = config.connectors.flatMap((c) => (c.prewarm ? [{ connector: c.id, cron: c.prewarm }] : []));
         scheduler = startPrewarmScheduler(schedules, prewarm, logger, options.prewarmJitterMs);
         // Only a serving daemon provisions SCIM pushes (not the one-shot CLI commands); the
@@ -166,13 +174,15 @@ export async function createDaemon(config: JitsyncConfig, logger: Logger, option
         return address;
       },
       async stop(deadline) {
-        const drained = await drain.stop(servers.map((s) => s.server), deadline);
+        const [drained, scimDrained] = await Promise.all([drain.stop([server.server], deadline), scimThread?.stop(deadline) ?? true]);
         await daemon.close();
-        return drained;
+        return drained && scimDrained;
       },
       async close() {
         await scheduler?.stop();
-        for (const s of servers) await s.close();
+        await server.close();
+        // Before the store: the SCIM thread's writes are made through it.
+        await scimThread?.stop(Date.now());
         // Before the store: runs in flight are recorded through it as they stop.
         await background.close();
         await loginTimes.close();
@@ -182,20 +192,9 @@ export async function createDaemon(config: JitsyncConfig, logger: Logger, option
     };
     return daemon;
   } catch (error) {
+    await scimThread?.stop(Date.now());
     await background.close();
     await backend.close();
     throw error;
   }
-}
-
-/** The SCIM listener's key and certificate (`config check` has checked that both can be read). */
-function readTls(files: { certFile: string; keyFile: string }): { cert: Buffer; key: Buffer } {
-  const read = (key: 'certFile' | 'keyFile') => {
-    try {
-      return readFileSync(files[key]);
-    } catch (error) {
-      throw new Error(`server.scimTls.${key}: cannot read ${files[key]} (${error instanceof Error && 'code' in error ? String(error.code) : String(error)})`);
-    }
-  };
-  return { cert: read('certFile'), key: read('keyFile') };
 }

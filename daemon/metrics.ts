@@ -1,10 +1,23 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
+/** One answered HTTP request. */
+export interface RequestSample {
+  method: string;
+  route: string;
+  status: number;
+  seconds: number;
+}
+
+/** What a listener records of each answer (the SCIM thread's are passed on to the login thread's metrics). */
+export interface RequestMetrics {
+  recordRequest(sample: RequestSample): void;
+}
+
 /** Prometheus metrics of one daemon; a registry per instance, never the global one. */
 export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'jitsync_' });
-  return {
+  const metrics = {
     registry,
     httpRequests: new Counter({
       name: 'jitsync_http_requests_total',
@@ -37,6 +50,13 @@ export function createMetrics() {
       labelNames: ['connector'] as const,
       registers: [registry],
     }),
+  };
+  return {
+    ...metrics,
+    recordRequest({ method, route, status, seconds }: RequestSample): void {
+      metrics.httpRequests.inc({ method, route, status });
+      metrics.httpDuration.observe({ method, route }, seconds);
+    },
   };
 }
 

@@ -69,12 +69,6 @@ export interface ScimGroupRef {
   displayName: string;
 }
 
-/**
- * Computes the new attributes from the resource as read. Pure and synchronous (called again when
- * a compare-and-swap loses, and inside a SQLite write transaction); `null` = nothing to write.
- */
-export type ScimUpdater<T> = (current: ScimResource) => { attributes: Record<string, unknown> | null; result: T };
-
 export interface ScimResourceStore {
   getScimResource(connector: string, resourceType: ScimResourceType, id: string): Promise<ScimResource | null>;
   /** Every resource of a type, in id order. */
@@ -88,20 +82,23 @@ export interface ScimResourceStore {
   getScimResources(connector: string, resourceType: ScimResourceType, ids: readonly string[]): Promise<ScimResource[]>;
   /** Which of these ids exist, without reading the resources (a group PATCH checks 1,000 members). */
   existingScimIds(connector: string, resourceType: ScimResourceType, ids: readonly string[]): Promise<string[]>;
-  /** Throws `ScimUniquenessError` (scim-errors.ts) when the name or externalId is taken. */
+  /** Throws `ScimUniquenessError` (types.ts) when the name or externalId is taken. */
   createScimResource(resource: ScimResource): Promise<ScimResource>;
   /**
-   * Compare-and-swap like `updateAccount`: concurrent writers of one resource (two member PATCHes
-   * of a group) each see the other's change. Throws `NotFoundError`, `ScimUniquenessError`, or
-   * `ConflictError` when retries run out.
+   * A compare-and-swap: writes `attributes` as the next version if the stored resource is still
+   * at `version`, and returns it. Its arguments are data, so that another thread can ask for it.
+   * Throws `NotFoundError`, `ScimUniquenessError`, or `ConflictError` when another write came
+   * first (the caller reads again and decides again: two member PATCHes of a group each keep the
+   * other's members).
    */
-  updateScimResource<T>(
+  updateScimResource(
     connector: string,
     resourceType: ScimResourceType,
     id: string,
-    updater: ScimUpdater<T>,
+    version: number,
+    attributes: Record<string, unknown>,
     now: string,
-  ): Promise<{ resource: ScimResource; result: T; changed: boolean }>;
+  ): Promise<ScimResource>;
   /** Removes the resource; returns it, or null when it did not exist. */
   deleteScimResource(connector: string, resourceType: ScimResourceType, id: string): Promise<ScimResource | null>;
   /** For each user id, the groups whose `members` hold it (sorted by group id; none: an empty list). */

@@ -443,6 +443,17 @@ export class ConflictError extends StoreError {
   }
 }
 
+/** A SCIM resource's userName or displayName (case-insensitively), or externalId, is taken. */
+export class ScimUniquenessError extends StoreError {
+  constructor(
+    readonly attribute: 'userName' | 'displayName' | 'externalId',
+    readonly value: string,
+  ) {
+    super(`${attribute} already exists: ${value}`);
+    this.name = 'ScimUniquenessError';
+  }
+}
+
 /** Another writer (usually another process) held the store's lock past the busy timeout. Transient. */
 export class StoreBusyError extends StoreError {
   constructor(readonly waitedMs: number) {
@@ -477,6 +488,7 @@ export type StoreErrorData =
   | { kind: 'not-found'; entity: string; key: string }
   | { kind: 'already-exists'; key: UniqueKey; value: string }
   | { kind: 'conflict'; message: string }
+  | { kind: 'scim-uniqueness'; attribute: ScimUniquenessError['attribute']; value: string }
   | { kind: 'other'; message: string };
 
 export function storeErrorData(error: StoreError): StoreErrorData {
@@ -485,6 +497,7 @@ export function storeErrorData(error: StoreError): StoreErrorData {
   if (error instanceof NotFoundError) return { kind: 'not-found', entity: error.entity, key: error.key };
   if (error instanceof AlreadyExistsError) return { kind: 'already-exists', key: error.key, value: error.value };
   if (error instanceof ConflictError) return { kind: 'conflict', message: error.message };
+  if (error instanceof ScimUniquenessError) return { kind: 'scim-uniqueness', attribute: error.attribute, value: error.value };
   return { kind: 'other', message: error.message };
 }
 
@@ -500,6 +513,8 @@ export function storeErrorFromData(data: StoreErrorData): StoreError {
       return new AlreadyExistsError(data.key, data.value);
     case 'conflict':
       return new ConflictError(data.message);
+    case 'scim-uniqueness':
+      return new ScimUniquenessError(data.attribute, data.value);
     case 'other':
       return new StoreError(data.message);
   }

@@ -6,7 +6,7 @@ import type { PrewarmService } from '../prewarm/prewarm-service.js';
 import { startModuleWorker } from '../threads/module-worker.js';
 import { pendingReplies } from '../threads/replies.js';
 import { fromWire, toWire } from '../threads/wire-errors.js';
-import { isStoreWrite } from './forward-writes.js';
+import { answerForwardedWrite } from './forward-writes.js';
 import type { BackgroundCall, BackgroundData, FromBackground, ToBackground } from './protocol.js';
 
 /**
@@ -100,10 +100,7 @@ export function startBackgroundThread(options: BackgroundOptions, deps: { store:
       },
     );
 
-  const write = (id: number, method: string, args: unknown[]) => {
-    const store = deps.store as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
-    answer('write-result', id, isStoreWrite(method) ? store[method]!(...args) : Promise.reject(new Error(`not a store write: ${method}`)));
-  };
+  const write = (id: number, method: string, args: unknown[]) => answer('write-result', id, answerForwardedWrite(deps.store, method, args));
 
   let applyProvision: ((connector: string, subject: string) => Promise<unknown>) | null = null;
   const provision = (id: number, connector: string, subject: string) =>

@@ -1,6 +1,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { AppError } from '../errors.js';
+import type { RequestMetrics } from '../metrics.js';
 import type { JitsyncServer } from './app.js';
 import { createTokenCheck } from './auth.js';
 import { BODY_LIMIT, clientErrorHandler, errorAnswer } from './error-answers.js';
@@ -28,15 +29,22 @@ export type { ServerDeps } from './routes/types.js';
  */
 export type ServerSurface = { serves: 'all' | 'api' } | { serves: 'scim'; tls: { cert: Buffer; key: Buffer } | null };
 
+/** What a SCIM-only listener is built from: the SCIM thread has none of the API's services. */
+export interface ScimListenerDeps extends Pick<ServerDeps, 'logger' | 'drain' | 'scim'> {
+  metrics: RequestMetrics;
+  health: Pick<ServerDeps['health'], 'noteError'>;
+}
+
 /**
  * The HTTP server: Fastify with the API's hooks (drain, token check, path limits, request log and
  * metrics) and error answers; each feature's routes are in `routes/`, SCIM's in `../scim/`.
  */
-export async function buildServer(deps: ServerDeps, surface: ServerSurface = { serves: 'all' }): Promise<JitsyncServer> {
+export async function buildServer(deps: ServerDeps, surface?: { serves: 'all' | 'api' }): Promise<JitsyncServer>;
+export async function buildServer(deps: ScimListenerDeps, surface: Extract<ServerSurface, { serves: 'scim' }>): Promise<JitsyncServer>;
+export async function buildServer(deps: ServerDeps | ScimListenerDeps, surface: ServerSurface = { serves: 'all' }): Promise<JitsyncServer> {
   /** One log line and one metric sample per answer, framework errors included. */
   const observe = (method: string, route: string, status: number, ms: number, log: FastifyBaseLogger) => {
-    deps.metrics.httpRequests.inc({ method, route, status });
-    deps.metrics.httpDuration.observe({ method, route }, ms / 1000);
+    deps.metrics.recordRequest({ method, route, status, seconds: ms / 1000 });
     log.info({ method, route, status, ms: Math.round(ms * 10) / 10 }, 'request');
   };
 
@@ -65,14 +73,17 @@ export async function buildServer(deps: ServerDeps, surface: ServerSurface = { s
   if (surface.serves !== 'scim') await registerOpenApi(app);
 
   deps.drain.register(app);
-  const checkToken = createTokenCheck(deps.tokens);
-  app.addHook('onRequest', async (request, reply) => {
-    const kind = request.routeOptions.config.auth;
-    if (kind && !checkToken(kind, request.headers.authorization)) {
-      reply.header('www-authenticate', 'Bearer');
-      throw new AppError(401, 'unauthorized', `a valid ${kind} token is required (Authorization: Bearer <token>)`);
-    }
-  });
+  const api = 'login' in deps ? deps : null;
+  if (api) {
+    const checkToken = createTokenCheck(api.tokens);
+    app.addHook('onRequest', async (request, reply) => {
+      const kind = request.routeOptions.config.auth;
+      if (kind && !checkToken(kind, request.headers.authorization)) {
+        reply.header('www-authenticate', 'Bearer');
+        throw new AppError(401, 'unauthorized', `a valid ${kind} token is required (Authorization: Bearer <token>)`);
+      }
+    });
+  }
   // After the token check: an over-long parameter says nothing to a caller without a token.
   app.addHook('onRequest', async (request) => checkPathParams(request));
 
@@ -94,14 +105,15 @@ export async function buildServer(deps: ServerDeps, surface: ServerSurface = { s
 
   const routes = collectRoutes(app);
   if (surface.serves !== 'scim') {
-    loginRoutes(app, deps);
-    userRoutes(app, deps);
-    organizationRoutes(app, deps);
-    invitationRoutes(app, deps);
-    prewarmRoutes(app, deps);
-    driftRoutes(app, deps);
-    connectorRoutes(app, deps);
-    opsRoutes(app, deps);
+    if (!api) throw new Error('the API is built from the ServerDeps of the login thread');
+    loginRoutes(app, api);
+    userRoutes(app, api);
+    organizationRoutes(app, api);
+    invitationRoutes(app, api);
+    prewarmRoutes(app, api);
+    driftRoutes(app, api);
+    connectorRoutes(app, api);
+    opsRoutes(app, api);
   }
   // Awaited: the SCIM routes must be declared before the methods they do not take are.
   if (surface.serves !== 'api') await registerScim(app, deps.scim);

@@ -1,34 +1,41 @@
 import type { Identity, Store } from '../../store/types.js';
 import type { ConnectorEntry } from '../config/schema.js';
 import type { ScimConnectorSettings } from './cache-sync.js';
+import type { Deprovisioning } from './deprovision.js';
 import { createRateLimit, DEFAULT_BURST, DEFAULT_RATE_PER_SECOND } from './rate-limit.js';
 import type { ScimEndpoint } from './routes.js';
 import { createScimService, type ScimServiceOptions } from './scim-service.js';
 import { createTurns } from './turns.js';
 
+/** The settings of a `scim` connector's entry (it passed connectors/scim/config.ts: these keys are set). */
+export function scimSettingsOf(entry: ConnectorEntry): ScimConnectorSettings {
+  return {
+    id: entry.id,
+    subjectAttribute: entry.subjectAttribute === 'userName' ? 'userName' : 'externalId',
+    onDeprovision: entry.onDeprovision === 'remove-memberships' ? 'remove-memberships' : 'disable',
+    provisionOnPush: entry.provisionOnPush === true,
+  };
+}
+
+export interface ScimEndpointOptions extends Pick<ScimServiceOptions, 'onPushed'> {
+  /** Where a connector's accounts are disabled and enabled, when not on `store` (the SCIM thread). */
+  deprovisioningFor?: (settings: ScimConnectorSettings) => Deprovisioning;
+}
+
 /**
  * The SCIM endpoint of every `scim` connector of the config. `onPushed` is told of the subjects
  * each write of a `provisionOnPush` connector touched (the background thread's queue).
  */
-export function scimEndpoints(
-  connectors: readonly ConnectorEntry[],
-  store: Store,
-  options: Pick<ScimServiceOptions, 'onPushed'> = {},
-): ScimEndpoint[] {
+export function scimEndpoints(connectors: readonly ConnectorEntry[], store: Store, options: ScimEndpointOptions = {}): ScimEndpoint[] {
   const turns = createTurns();
+  const { deprovisioningFor, ...serviceOptions } = options;
   return connectors.flatMap((entry) => {
     if (entry.type !== 'scim') return [];
-    // The entry passed the scim connector's schema (connectors/scim/config.ts): these keys are set.
-    const settings: ScimConnectorSettings = {
-      id: entry.id,
-      subjectAttribute: entry.subjectAttribute === 'userName' ? 'userName' : 'externalId',
-      onDeprovision: entry.onDeprovision === 'remove-memberships' ? 'remove-memberships' : 'disable',
-      provisionOnPush: entry.provisionOnPush === true,
-    };
+    const settings = scimSettingsOf(entry);
     const limit = (entry.rateLimit ?? {}) as { perSecond?: number; burst?: number };
     return [
       {
-        service: createScimService(store, settings, { ...options, turns }),
+        service: createScimService(store, settings, { ...serviceOptions, turns, ...(deprovisioningFor ? { deprovisioning: deprovisioningFor(settings) } : {}) }),
         token: String(entry.token),
         rateLimit: createRateLimit({ ratePerSecond: limit.perSecond ?? DEFAULT_RATE_PER_SECOND, burst: limit.burst ?? DEFAULT_BURST }),
       },

@@ -1,10 +1,9 @@
-import { setImmediate as nextTurn } from 'node:timers/promises';
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
-import { ScimUniquenessError } from '../../store/scim-errors.js';
 import { scimKeys, type ScimResource, type ScimResourceType } from '../../store/scim-types.js';
-import { NotFoundError, type Store } from '../../store/types.js';
+import { ConflictError, NotFoundError, ScimUniquenessError, type Store } from '../../store/types.js';
 import { createCacheSync, subjectOf, type ScimConnectorSettings } from './cache-sync.js';
-import { createDeprovisioning } from './deprovision.js';
+import { createDeprovisioning, type Deprovisioning } from './deprovision.js';
 import { notFound, ScimError } from './errors.js';
 import { equalityOf, matches, type Filter } from './filter.js';
 import { applyPatch, type PatchOperation } from './patch.js';
@@ -49,13 +48,21 @@ export interface ScimServiceOptions {
   onPushed?: (connector: string, subjects: string[]) => void;
   /** Where writes take turns: shared by every `scim` connector of the daemon (turns.ts). */
   turns?: Turns;
+  /**
+   * Disables and enables accounts (deprovision.ts), on the thread that writes accounts: their
+   * updates are read-modify-write functions, which cannot be forwarded. Default: on `store`.
+   */
+  deprovisioning?: Deprovisioning;
 }
+
+/** Tries of a compare-and-swap that other writers keep winning, before `409`. */
+const UPDATE_ATTEMPTS = 20;
 
 export function createScimService(store: Store, settings: ScimConnectorSettings, options: ScimServiceOptions = {}): ScimService {
   const clock = options.clock ?? (() => new Date());
   const connector = settings.id;
   const cache = createCacheSync(store, settings);
-  const deprovisioning = createDeprovisioning(store, settings);
+  const deprovisioning = options.deprovisioning ?? createDeprovisioning(store, settings);
 
   /** Store errors in SCIM's words. */
   async function scimErrors<T>(type: ScimResourceType, id: string | null, write: () => Promise<T>): Promise<T> {
@@ -128,32 +135,40 @@ export function createScimService(store: Store, settings: ScimConnectorSettings,
     return resource;
   }
 
-  /** The update, with the resource as it was before (for what the write implies). */
+  /**
+   * Writes `next(current)` over the resource as read, as a compare-and-swap: when another write
+   * came first (another replica's PATCH of the same group), reads again and decides again.
+   * `known` is the resource as the caller just read it, for the first try.
+   */
   async function update(
     type: ScimResourceType,
     id: string,
     ifMatch: string | null,
     next: (current: ScimResource) => Record<string, unknown>,
+    known?: ScimResource,
   ): Promise<ScimResource> {
     const now = clock().toISOString();
-    const outcome = await scimErrors(type, id, () =>
-      store.updateScimResource(
-        connector,
-        type,
-        id,
-        (current) => {
-          checkVersion(current, ifMatch);
-          const attributes = next(current);
-          const same = JSON.stringify(attributes) === JSON.stringify(current.attributes);
-          return { attributes: same ? null : attributes, result: current };
-        },
-        now,
-      ),
-    );
-    // A write that changed nothing may be an IdP's retry of one whose effects failed: redo them
-    // (all members of a group, since which ones are new cannot be told any more).
-    await afterWrite(type, outcome.changed ? outcome.result : null, outcome.resource, now);
-    return outcome.resource;
+    for (let attempt = 1; ; attempt++) {
+      const current = attempt === 1 && known ? known : await requireResource(type, id);
+      checkVersion(current, ifMatch);
+      const attributes = next(current);
+      if (JSON.stringify(attributes) === JSON.stringify(current.attributes)) {
+        // A write that changes nothing may be an IdP's retry of one whose effects failed: redo them
+        // (all members of a group, since which ones are new cannot be told any more).
+        await afterWrite(type, null, current, now);
+        return current;
+      }
+      let written: ScimResource;
+      try {
+        written = await scimErrors(type, id, () => store.updateScimResource(connector, type, id, current.version, attributes, now));
+      } catch (error) {
+        if (!(error instanceof ConflictError) || attempt === UPDATE_ATTEMPTS) throw error;
+        await sleep(Math.random() * 5 * attempt);
+        continue;
+      }
+      await afterWrite(type, current, written, now);
+      return written;
+    }
   }
 
   const service: ScimService = {
@@ -193,9 +208,13 @@ export function createScimService(store: Store, settings: ScimConnectorSettings,
       const attributes = normalizeAttributes(type, applyPatch(current.attributes, operations));
       if (type === 'Group') await checkMembersExist({ attributes } as ScimResource);
       await nextTurn(); // logins between the checks and the write of a large member PATCH
-      // Applied again only to a version written meanwhile (writes take turns: rarely).
-      return update(type, id, ifMatch, (latest) =>
-        latest.version === current.version ? attributes : normalizeAttributes(type, applyPatch(latest.attributes, operations)),
+      // Applied again only to a version written meanwhile (by another replica: writes take turns here).
+      return update(
+        type,
+        id,
+        ifMatch,
+        (latest) => (latest.version === current.version ? attributes : normalizeAttributes(type, applyPatch(latest.attributes, operations))),
+        current,
       );
     },
     async remove(type, id, ifMatch) {

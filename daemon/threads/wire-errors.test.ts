@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AlreadyExistsError, ConflictError, NotFoundError, StoreBusyError, StoreError, StoreUnavailableError } from '../../store/types.js';
+import { AlreadyExistsError, ConflictError, NotFoundError, ScimUniquenessError, StoreBusyError, StoreError, StoreUnavailableError } from '../../store/types.js';
 import { answerFor, AppError } from '../errors.js';
 import { fromWire, toWire } from './wire-errors.js';
 
@@ -14,6 +14,7 @@ describe('errors between threads', () => {
       new NotFoundError('account', 'u1'),
       new AlreadyExistsError('identity', 'demo:00u1ada'),
       new ConflictError('account changed by another write'),
+      new ScimUniquenessError('userName', 'ada@example.com'),
       new StoreError('invalid value'),
     ];
     for (const error of errors) {

@@ -10,8 +10,7 @@ import {
   type ScimResourceStore,
   type ScimResourceType,
 } from '../scim-types.js';
-import { ScimUniquenessError } from '../scim-errors.js';
-import { ConflictError, NotFoundError, StoreError } from '../types.js';
+import { ConflictError, NotFoundError, ScimUniquenessError, StoreError } from '../types.js';
 import type { WriteGuards } from './write-guards.js';
 
 /**
@@ -44,7 +43,6 @@ interface KeyDoc {
 }
 
 const SEP = '\u0000';
-const CAS_ATTEMPTS = 50;
 
 const docId = (connector: string, type: ScimResourceType, id: string): string => [connector, type, id].join(SEP);
 
@@ -172,35 +170,32 @@ export function createScimMethods(db: Db, guards: WriteGuards): MethodsOf<ScimRe
       }
       return resource;
     },
-    async updateScimResource(connector, resourceType, id, updater, now) {
+    async updateScimResource(connector, resourceType, id, version, attributes, now) {
       await ready();
       const owner = docId(connector, resourceType, id);
-      for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
-        const doc = await resources.findOne({ _id: owner });
-        if (doc === null) throw new NotFoundError(resourceType, id);
-        const current = fromDoc(doc);
-        const { attributes, result } = updater(current);
-        if (attributes === null) return { resource: current, result, changed: false };
-        const next: ScimResource = { ...current, attributes, version: current.version + 1, lastModified: now };
-        const before = keyIds(current);
-        const after = keyIds(next);
-        const added = new Map([...after].filter(([key]) => !before.has(key)));
-        await claim(added, owner);
-        const { _id: _, ...fields } = toDoc(next);
-        // On FerretDB 1.x a conditional update is no compare-and-swap: the revision's guard makes it one.
-        const written = await guards.withRevision('scim', owner, current.version, async () => {
-          const result = await resources.updateOne({ _id: owner, version: current.version }, { $set: fields });
-          return result.matchedCount === 1;
-        });
-        if (written) {
-          await release([...before.keys()].filter((key) => !after.has(key)), owner);
-          return { resource: next, result, changed: true };
-        }
-        // Another writer came first: give back what this attempt claimed, let it finish, decide again.
+      const doc = await resources.findOne({ _id: owner });
+      if (doc === null) throw new NotFoundError(resourceType, id);
+      const current = fromDoc(doc);
+      const changed = () => new ConflictError(`SCIM ${resourceType} ${id} changed (now version ${current.version})`);
+      if (current.version !== version) throw changed();
+      const next: ScimResource = { ...current, attributes, version: version + 1, lastModified: now };
+      const before = keyIds(current);
+      const after = keyIds(next);
+      const added = new Map([...after].filter(([key]) => !before.has(key)));
+      await claim(added, owner);
+      const { _id: _, ...fields } = toDoc(next);
+      // On FerretDB 1.x a conditional update is no compare-and-swap: the revision's guard makes it one.
+      const written = await guards.withRevision('scim', owner, version, async () => {
+        const result = await resources.updateOne({ _id: owner, version }, { $set: fields });
+        return result.matchedCount === 1;
+      });
+      if (!written) {
+        // Another writer came first: give back what this attempt claimed.
         await release(added.keys(), owner);
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * Math.min(attempt + 1, 10)));
+        throw changed();
       }
-      throw new ConflictError(`SCIM ${resourceType} ${id}: too many concurrent writes`);
+      await release([...before.keys()].filter((key) => !after.has(key)), owner);
+      return next;
     },
     async deleteScimResource(connector, resourceType, id) {
       const owner = docId(connector, resourceType, id);

@@ -9,9 +9,8 @@ import {
   type ScimResourceStore,
   type ScimResourceType,
 } from '../scim-types.js';
-import { ScimUniquenessError } from '../scim-errors.js';
 import type { MethodsOf } from '../every-method.js';
-import { NotFoundError, StoreError } from '../types.js';
+import { ConflictError, NotFoundError, ScimUniquenessError, StoreError } from '../types.js';
 
 interface ScimRow {
   connector: string;
@@ -171,17 +170,16 @@ export function createScimMethods(db: Database.Database): MethodsOf<ScimResource
   });
 
   const apply = db.transaction(
-    (connector: string, resourceType: ScimResourceType, id: string, updater: Parameters<ScimResourceStore['updateScimResource']>[3], now: string) => {
+    (connector: string, resourceType: ScimResourceType, id: string, version: number, attributes: Record<string, unknown>, now: string) => {
       const row = select.get(connector, resourceType, id);
       if (row === undefined) throw new NotFoundError(resourceType, id);
       const current = fromRow(row);
-      const { attributes, result } = updater(current);
-      if (attributes === null) return { resource: current, result, changed: false };
-      const next: ScimResource = { ...current, attributes, version: current.version + 1, lastModified: now };
+      if (current.version !== version) throw new ConflictError(`SCIM ${resourceType} ${id} changed (now version ${current.version})`);
+      const next: ScimResource = { ...current, attributes, version: version + 1, lastModified: now };
       const keys = scimKeys(resourceType, attributes);
       uniquely(next, () => update.run(keys.name, keys.externalId, JSON.stringify(attributes), next.version, now, connector, resourceType, id));
       if (resourceType === 'Group') indexMembers(connector, id, keys.members);
-      return { resource: next, result, changed: true };
+      return next;
     },
   );
 
@@ -218,9 +216,7 @@ export function createScimMethods(db: Database.Database): MethodsOf<ScimResource
     getScimResources: (connector, resourceType, ids) => readMany.deferred(connector, resourceType, ids),
     existingScimIds: (connector, resourceType, ids) => existing.deferred(connector, resourceType, ids),
     createScimResource: (resource) => create.immediate(resource),
-    // The updater's result type is erased through the transaction; the store interface restores it.
-    updateScimResource: (connector, resourceType, id, updater, now) =>
-      apply.immediate(connector, resourceType, id, updater, now) as never,
+    updateScimResource: (connector, resourceType, id, version, attributes, now) => apply.immediate(connector, resourceType, id, version, attributes, now),
     deleteScimResource: (connector, resourceType, id) => drop.immediate(connector, resourceType, id),
     scimGroupsOfUsers: (connector, userIds) => groupsOfUsers.deferred(connector, userIds),
   };

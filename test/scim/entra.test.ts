@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN } from '../support/daemon.js';
-import { CORE_GROUP, CORE_USER, ENTERPRISE_USER, ENTRA_TOKEN, PATCH_OP, startScimDaemon, type ScimDaemon } from './support.js';
+import { CORE_GROUP, CORE_USER, ENTERPRISE_USER, ENTRA_TOKEN, PATCH_OP, scimBase, startScimDaemon, type ScimDaemon } from './support.js';
 
 /**
  * Microsoft Entra ID's provisioning sequence, as its documentation shows the requests (capitalised
@@ -12,7 +12,8 @@ import { CORE_GROUP, CORE_USER, ENTERPRISE_USER, ENTRA_TOKEN, PATCH_OP, startSci
 
 let d: ScimDaemon;
 beforeAll(async () => {
-  d = await startScimDaemon();
+  // On the SCIM thread (its own listener): deprovisioning and cache writes cross to the login thread.
+  d = await startScimDaemon({ ownListener: true });
 });
 afterAll(async () => d?.stop());
 
@@ -45,7 +46,7 @@ describe('Microsoft Entra ID pushing to a scim connector', () => {
     const created = await d.scim('entra', 'POST', '/Users', entraUser);
     expect(created.status).toBe(201);
     userId = created.body.id;
-    expect(created.headers.get('location')).toBe(`${d.url}/scim/v2/entra/Users/${userId}`);
+    expect(created.headers.get('location')).toBe(`${scimBase(d)}/scim/v2/entra/Users/${userId}`);
     // Kept as sent, extension and unused attributes included; `meta` is ours.
     expect(created.body).toMatchObject({ externalId: OBJECT_ID, roles: [], [ENTERPRISE_USER]: { department: 'Engineering' } });
     expect(created.body.meta).toMatchObject({ resourceType: 'User', version: 'W/"1"' });
@@ -196,16 +197,16 @@ describe('Microsoft Entra ID pushing to a scim connector', () => {
   });
 
   it('refuses a request without the connector’s token (401) and with another connector’s token', async () => {
-    const bare = await fetch(`${d.url}/scim/v2/entra/Users`);
+    const bare = await fetch(`${scimBase(d)}/scim/v2/entra/Users`);
     expect(bare.status).toBe(401);
     expect(bare.headers.get('www-authenticate')).toBe('Bearer');
     expect(await bare.json()).toMatchObject({ status: '401' });
-    const crossed = await fetch(`${d.url}/scim/v2/entra/Users`, { headers: { authorization: 'Bearer scim-okta-token-0123456789' } });
+    const crossed = await fetch(`${scimBase(d)}/scim/v2/entra/Users`, { headers: { authorization: 'Bearer scim-okta-token-0123456789' } });
     expect(crossed.status).toBe(401);
-    const hook = await fetch(`${d.url}/scim/v2/entra/Users`, { headers: { authorization: 'Bearer test-hook-token-0123456789' } });
+    const hook = await fetch(`${scimBase(d)}/scim/v2/entra/Users`, { headers: { authorization: 'Bearer test-hook-token-0123456789' } });
     expect(hook.status).toBe(401);
     // The scheme is case-insensitive.
-    const lower = await fetch(`${d.url}/scim/v2/entra/Users`, { headers: { authorization: `bearer ${ENTRA_TOKEN}` } });
+    const lower = await fetch(`${scimBase(d)}/scim/v2/entra/Users`, { headers: { authorization: `bearer ${ENTRA_TOKEN}` } });
     expect(lower.status).toBe(200);
   });
 });

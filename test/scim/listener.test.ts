@@ -2,7 +2,6 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connectorDefinitions } from '../../connectors/registry.js';
 import { parseConfig } from '../../daemon/config/load.js';
@@ -90,8 +89,7 @@ describe('server.scimListen with server.scimTls', () => {
       server: '  scimListen: 127.0.0.1:0\n  scimTls: { certFile: ./cert.pem, keyFile: ./key.pem }',
       extra: `  - { id: entra, type: scim, token: ${ENTRA_TOKEN} }`,
     });
-    const { port } = d.daemon.scimServer!.server.address() as AddressInfo;
-    scimUrl = `https://127.0.0.1:${port}/scim/v2/entra`;
+    scimUrl = `${d.daemon.scimAddress!}/scim/v2/entra`;
   });
   afterAll(async () => d?.stop());
 
@@ -112,10 +110,16 @@ describe('server.scimListen with server.scimTls', () => {
     expect((await d.call('GET', '/v1/connectors')).status).toBe(200);
   });
 
+  it('counts the requests of its own thread in the daemon\'s request metrics', async () => {
+    expect((await httpsCall(`${scimUrl}/Users/no-such-id`, ca, 'GET')).status).toBe(404);
+    await expect.poll(async () => (await fetch(`${d.url}/metrics`)).text(), { timeout: 5_000 }).toMatch(
+      /jitsync_http_requests_total\{method="GET",route="\/scim\/v2\/entra\/Users\/:id",status="404"\} [1-9]/,
+    );
+  });
+
   it('stops both listeners on a graceful stop', async () => {
-    const scimServer = d.daemon.scimServer!.server;
     expect(await d.daemon.stop(Date.now() + 2_000)).toBe(true);
-    expect(scimServer.listening).toBe(false);
+    await expect(httpsCall(`${scimUrl}/Users`, ca, 'GET')).rejects.toMatchObject({ code: 'ECONNREFUSED' });
     expect(d.daemon.server.server.listening).toBe(false);
   });
 });

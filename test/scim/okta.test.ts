@@ -17,7 +17,8 @@ describe.each([
   let d: ScimDaemon;
   beforeAll(async () => {
     const store = storeUrl();
-    d = await startScimDaemon(store ? { store } : {});
+    // On MongoDB, SCIM on its own listener: the SCIM thread reads through a connection of its own.
+    d = await startScimDaemon(store ? { store, ownListener: true } : {});
   });
   afterAll(async () => d?.stop());
 

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabaseUrl } from '../mongo/databases.js';
 import { answers } from '../support/api.js';
 import { startDaemon, type TestDaemon } from '../support/daemon.js';
-import { CORE_GROUP, CORE_USER, PATCH_OP } from './support.js';
+import { CORE_GROUP, CORE_USER, PATCH_OP, scimBase } from './support.js';
 
 /**
  * Push provisioning (`provisionOnPush: true`): a pushed user or membership change reaches the
@@ -22,7 +22,7 @@ const connectors = (provisionOnPush: boolean) =>
   ].join('\n');
 
 async function scim(d: TestDaemon, connector: 'push' | 'later', method: string, path: string, body?: unknown) {
-  const response = await fetch(`${d.url}/scim/v2/${connector}${path}`, {
+  const response = await fetch(`${scimBase(d)}/scim/v2/${connector}${path}`, {
     method,
     headers: {
       authorization: `Bearer ${connector === 'push' ? PUSH_TOKEN : LATER_TOKEN}`,
@@ -99,7 +99,8 @@ describe.each([
     let d: TestDaemon;
     beforeAll(async () => {
       const store = storeUrl();
-      d = await startDaemon({ extra: connectors(true), ...(store ? { store } : {}) });
+      // On MongoDB, SCIM on its own listener (the SCIM thread), whose pushes cross to the background thread.
+      d = await startDaemon({ extra: connectors(true), ...(store ? { store, server: '  scimListen: 127.0.0.1:0' } : {}) });
     });
     afterAll(async () => d?.stop());
 

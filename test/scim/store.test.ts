@@ -4,10 +4,9 @@ import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openMongoStore } from '../../store/mongo/index.js';
-import { ScimUniquenessError } from '../../store/scim-errors.js';
 import type { ScimResource } from '../../store/scim-types.js';
 import { openSqliteStore } from '../../store/sqlite/index.js';
-import { NotFoundError, type Store } from '../../store/types.js';
+import { ConflictError, NotFoundError, ScimUniquenessError, type Store } from '../../store/types.js';
 import { freshDatabaseUrl } from '../mongo/databases.js';
 
 /** The SCIM resources store part, the same on both backends. */
@@ -95,15 +94,14 @@ describe.each(backends)('SCIM resources on %s', (_name, open) => {
   it('updates by compare-and-swap; a name taken by another refuses, a freed one can be taken', async () => {
     await store.createScimResource(user('u1', 'ada@example.com'));
     await store.createScimResource(user('u2', 'grace@example.com'));
-    await expect(
-      store.updateScimResource('idp', 'User', 'u2', () => ({ attributes: { userName: 'ada@example.com' }, result: null }), T1),
-    ).rejects.toBeInstanceOf(ScimUniquenessError);
-    const renamed = await store.updateScimResource('idp', 'User', 'u1', () => ({ attributes: { userName: 'augusta@example.com' }, result: 'r' }), T1);
-    expect(renamed).toMatchObject({ changed: true, result: 'r', resource: { version: 2, lastModified: T1, created: T0 } });
-    await store.updateScimResource('idp', 'User', 'u2', () => ({ attributes: { userName: 'ada@example.com' }, result: null }), T1);
-    const unchanged = await store.updateScimResource('idp', 'User', 'u2', () => ({ attributes: null, result: null }), T1);
-    expect(unchanged.changed).toBe(false);
-    await expect(store.updateScimResource('idp', 'User', 'nope', () => ({ attributes: {}, result: null }), T1)).rejects.toBeInstanceOf(NotFoundError);
+    await expect(store.updateScimResource('idp', 'User', 'u2', 1, { userName: 'ada@example.com' }, T1)).rejects.toBeInstanceOf(ScimUniquenessError);
+    const renamed = await store.updateScimResource('idp', 'User', 'u1', 1, { userName: 'augusta@example.com' }, T1);
+    expect(renamed).toMatchObject({ version: 2, lastModified: T1, created: T0, attributes: { userName: 'augusta@example.com' } });
+    // A writer that read version 1 lost the race: refused, and nothing changes.
+    await expect(store.updateScimResource('idp', 'User', 'u1', 1, { userName: 'ada@example.com' }, T1)).rejects.toBeInstanceOf(ConflictError);
+    expect(await store.getScimResource('idp', 'User', 'u1')).toEqual(renamed);
+    await store.updateScimResource('idp', 'User', 'u2', 1, { userName: 'ada@example.com' }, T1);
+    await expect(store.updateScimResource('idp', 'User', 'nope', 1, {}, T1)).rejects.toBeInstanceOf(NotFoundError);
   });
 
   it('indexes group members: the groups of a user follow writes and deletes', async () => {
@@ -116,12 +114,15 @@ describe.each(backends)('SCIM resources on %s', (_name, open) => {
         ['u9', []],
       ]),
     );
-    await store.updateScimResource('idp', 'Group', 'g1', (g) => ({ attributes: { ...g.attributes, members: [{ value: 'u2' }] }, result: null }), T1);
+    const members = async (id: string) => (await store.getScimResource('idp', 'Group', id))!;
+    const g1 = await members('g1');
+    await store.updateScimResource('idp', 'Group', 'g1', 1, { ...g1.attributes, members: [{ value: 'u2' }] }, T1);
     expect(await store.scimGroupsOfUsers('idp', ['u1'])).toEqual(new Map([['u1', [{ id: 'g2', displayName: 'admins' }]]]));
     // A renamed group is read under its new name (names are remembered per version).
-    await store.updateScimResource('idp', 'Group', 'g2', (g) => ({ attributes: { ...g.attributes, displayName: 'Admins' }, result: null }), T1);
+    const g2 = await members('g2');
+    await store.updateScimResource('idp', 'Group', 'g2', 1, { ...g2.attributes, displayName: 'Admins' }, T1);
     expect(await store.scimGroupsOfUsers('idp', ['u1'])).toEqual(new Map([['u1', [{ id: 'g2', displayName: 'Admins' }]]]));
-    await store.updateScimResource('idp', 'Group', 'g2', (g) => ({ attributes: { ...g.attributes, displayName: 'admins' }, result: null }), T1);
+    await store.updateScimResource('idp', 'Group', 'g2', 2, { ...g2.attributes, displayName: 'admins' }, T1);
     expect((await store.deleteScimResource('idp', 'Group', 'g2'))?.id).toBe('g2');
     expect(await store.deleteScimResource('idp', 'Group', 'g2')).toBeNull();
     expect(await store.scimGroupsOfUsers('idp', ['u1'])).toEqual(new Map([['u1', []]]));
@@ -129,22 +130,21 @@ describe.each(backends)('SCIM resources on %s', (_name, open) => {
     await store.createScimResource(group('g3', 'admins', []));
   });
 
-  it('concurrent member PATCHes of one group lose no member', async () => {
+  it('of concurrent writers of one version, one wins and the others are refused', async () => {
     await store.createScimResource(group('g1', 'developers', []));
-    const members = Array.from({ length: 12 }, (_, i) => `u${i}`);
-    await Promise.all(
-      members.map((id) =>
-        store.updateScimResource(
-          'idp',
-          'Group',
-          'g1',
-          (g) => ({ attributes: { ...g.attributes, members: [...(g.attributes.members as unknown[]), { value: id }] }, result: null }),
-          T1,
-        ),
-      ),
+    const members = Array.from({ length: 6 }, (_, i) => `u${i}`);
+    const outcomes = await Promise.allSettled(
+      members.map((id) => store.updateScimResource('idp', 'Group', 'g1', 1, { displayName: 'developers', members: [{ value: id }] }, T1)),
     );
+    const won = outcomes.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
+    expect(won).toHaveLength(1);
+    for (const o of outcomes) if (o.status === 'rejected') expect(o.reason).toBeInstanceOf(ConflictError);
     const stored = await store.getScimResource('idp', 'Group', 'g1');
-    expect((stored?.attributes.members as Array<{ value: string }>).map((m) => m.value).sort()).toEqual([...members].sort());
-    expect(stored?.version).toBe(members.length + 1);
+    expect(stored).toEqual(won[0]);
+    expect(stored?.version).toBe(2);
+    const winner = (stored?.attributes.members as Array<{ value: string }>)[0]!.value;
+    expect(await store.scimGroupsOfUsers('idp', members)).toEqual(
+      new Map(members.map((id) => [id, id === winner ? [{ id: 'g1', displayName: 'developers' }] : []])),
+    );
   });
 });

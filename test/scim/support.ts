@@ -16,11 +16,14 @@ export interface ScimDaemon extends TestDaemon {
 /**
  * A daemon (SQLite, real HTTP) with two `scim` connectors: `entra` (subject = externalId,
  * deprovisioning disables) and `okta` (subject = externalId, deprovisioning also removes sync
- * memberships), beside the `demo` file connector the test daemon always has.
+ * memberships), beside the `demo` file connector the test daemon always has. With `ownListener`,
+ * SCIM is served on `server.scimListen`, by the SCIM thread.
  */
-export async function startScimDaemon(options: { provisioning?: string; store?: string } = {}): Promise<ScimDaemon> {
+export async function startScimDaemon(options: { provisioning?: string; store?: string; ownListener?: boolean } = {}): Promise<ScimDaemon> {
+  const { ownListener = false, ...rest } = options;
   const daemon = await startDaemon({
-    ...options,
+    ...rest,
+    ...(ownListener ? { server: '  scimListen: 127.0.0.1:0' } : {}),
     extra: [
       `  - { id: entra, type: scim, token: ${ENTRA_TOKEN} }`,
       `  - { id: okta, type: scim, token: ${OKTA_TOKEN}, onDeprovision: remove-memberships }`,
@@ -30,7 +33,7 @@ export async function startScimDaemon(options: { provisioning?: string; store?: 
     ...daemon,
     async scim(connector, method, path, body, headers = {}) {
       const token = connector === 'entra' ? ENTRA_TOKEN : OKTA_TOKEN;
-      const response = await fetch(`${daemon.url}/scim/v2/${connector}${path}`, {
+      const response = await fetch(`${scimBase(daemon)}/scim/v2/${connector}${path}`, {
         method,
         headers: {
           authorization: `Bearer ${token}`,
@@ -44,3 +47,6 @@ export async function startScimDaemon(options: { provisioning?: string; store?: 
     },
   };
 }
+
+/** Where a daemon serves SCIM: its own listener if it has one, else the main one. */
+export const scimBase = (d: TestDaemon): string => d.daemon.scimAddress ?? d.url;

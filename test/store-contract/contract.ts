@@ -982,7 +982,7 @@ export function describeStoreContract(label: string, open: () => Promise<Store>,
         createScimResource: { write: () => store.createScimResource(scimUser), events: none },
         updateScimResource: {
           setup: () => store.createScimResource(scimUser),
-          write: () => store.updateScimResource('scim', 'User', 'r1', () => ({ attributes: { userName: 'ada2' }, result: null }), T1),
+          write: () => store.updateScimResource('scim', 'User', 'r1', 1, { userName: 'ada2' }, T1),
           events: none,
         },
         deleteScimResource: { setup: () => store.createScimResource(scimUser), write: () => store.deleteScimResource('scim', 'User', 'r1'), events: none },
