@@ -152,6 +152,12 @@ function scimPushRows(r: ScimPushResult, withTargets: boolean): Row[] {
       withTargets ? 'p99 < 20 ms' : '',
       withTargets ? verdict(r.login.latencyMs.p99 < 20) : '',
     ],
+    [
+      `${label}: latency at ${n(r.listing.login.rate)} logins/s while the IdP lists every group with its members`,
+      `${latency(r.listing.login)} (${n(r.listing.login.ok)} logins; ${n(r.listing.lists)} lists in ${r.listing.seconds} s)`,
+      '',
+      '',
+    ],
   ];
 }
 

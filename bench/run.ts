@@ -101,7 +101,7 @@ async function main(): Promise<void> {
     log('SCIM initial push, Entra-style, SQLite store, under paced logins:');
     results.scimPush = await benchScimPush({ users: 10_000 / scale, groups: 500 / scale, loginRate: 1000, ...profiling, log });
     const r = results.scimPush;
-    log(`  ${r.pushSeconds} s, ${r.requestsPerSecond} requests/s; logins p99 ${r.login.latencyMs.p99} ms`);
+    log(`  ${r.pushSeconds} s, ${r.requestsPerSecond} requests/s; logins p99 ${r.login.latencyMs.p99} ms; during the lists p99 ${r.listing.login.latencyMs.p99} ms, max ${r.listing.login.latencyMs.max} ms`);
   }
 
   if (selected.has('ready')) {

@@ -25,6 +25,8 @@ export interface ScimPushResult {
   requestsPerSecond: number;
   /** Logins during the push, paced at `login.rate`; the run is as long as the push at its target rate. */
   login: PacedResult;
+  /** Logins while the IdP lists every group with its members, again and again (an import, a reconciliation). */
+  listing: { lists: number; seconds: number; login: PacedResult };
   checks: string[];
 }
 
@@ -36,6 +38,8 @@ const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 const MEMBERS_PER_PATCH = 1_000;
 /** Requests in flight at once: an IdP's provisioning job sends a few at a time. */
 const PUSH_CONCURRENCY = 8;
+/** How long logins are timed while the IdP lists every group with its members. */
+const LIST_SECONDS = 5;
 /** The issue's target, which sets the paced run's length so that both end together when it is met. */
 export const TARGET_SCIM_REQUESTS_PER_SECOND = 500;
 
@@ -121,9 +125,24 @@ export async function benchScimPush(options: {
     log(`  user POSTs ${usersSeconds.toFixed(1)} s, groups and their members ${(pushSeconds - usersSeconds).toFixed(1)} s`);
     if (options.profileDir) await daemon.call('profileStop', { path: join(options.profileDir, 'scim-push.cpuprofile') });
     const login = await loginRun;
+    if (login.failed > 0) throw new Error(`paced logins during the push: ${login.failed} failed: no figure is reported`);
+
+    // The largest read an IdP makes: every group with its members (a SCIM import lists them so).
+    const listSeconds = LIST_SECONDS;
+    log(`  logins at ${options.loginRate}/s for ${listSeconds} s while every group is listed with its members, again and again…`);
+    const listRun = generator.call<PacedResult>(
+      'run',
+      { url, rate: options.loginRate, durationSeconds: listSeconds, path: '/v1/logins', headers: { 'content-type': 'application/json', authorization: `Bearer ${HOOK_TOKEN}` }, bodies: loginBodies.slice(0, options.loginRate * listSeconds) },
+      10 * 60_000,
+    );
+    let lists = 0;
+    for (const until = performance.now() + listSeconds * 1000; performance.now() < until; lists++) {
+      await scim('GET', `/Groups?count=${groups}&attributes=members`, undefined, 200);
+    }
+    const listing = { lists, seconds: listSeconds, login: await listRun };
     await generator.stop().catch(() => undefined);
     generator.kill();
-    if (login.failed > 0) throw new Error(`paced logins during the push: ${login.failed} failed: no figure is reported`);
+    if (listing.login.failed > 0) throw new Error(`paced logins during the lists: ${listing.login.failed} failed: no figure is reported`);
 
     const expectSame = (what: string, actual: number, wanted: number) => {
       if (actual !== wanted) throw new Error(`correctness check failed: ${what} is ${actual}, expected ${wanted}`);
@@ -146,6 +165,7 @@ export async function benchScimPush(options: {
       pushSeconds,
       requestsPerSecond: Math.round(planned / pushSeconds),
       login,
+      listing,
       checks,
     };
   } finally {

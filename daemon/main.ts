@@ -119,16 +119,16 @@ export async function createDaemon(config: JitsyncConfig, logger: Logger, option
     });
     const drain = new Drain();
     const { scimListen, scimTls } = config.server;
+    const health = createStoreHealth(store, logger);
     // Push provisioning: a SCIM write's subjects go to the background thread's queue, which
     // hands each whose account would change back to this thread's login service.
-    const onPushed = (connector: string, subjects: string[]) => background.provision(connector, subjects);
-    const health = createStoreHealth(store, logger);
-    // SCIM on a listener of its own is served by a thread of its own: an IdP's push does not
-    // take the CPU of the thread that answers logins (docs/architecture.md).
+    const scim = scimEndpoints(config.connectors, store, { onPushed: (connector, subjects) => background.provision(connector, subjects) });
+    // SCIM on a listener of its own is served by a thread of its own; its writes are made here
+    // (docs/architecture.md). On the main listener, this thread serves it.
     if (scimListen) {
       scimThread = startScimThread(
         { connectors: config.connectors, store: config.store, busyTimeoutMs, logLevel: logger.level, tls: scimTls },
-        { store, logger, metrics, health, onPushed },
+        { services: new Map(scim.map((endpoint) => [endpoint.service.settings.id, endpoint.service])), logger, metrics, health },
       );
       await scimThread.ready;
     }
@@ -145,8 +145,7 @@ export async function createDaemon(config: JitsyncConfig, logger: Logger, option
       logger,
       tokens: { hook: config.server.hookToken, admin: config.server.adminToken },
       drain,
-      // SCIM on the main listener (no `server.scimListen`), served by this thread.
-      scim: scimListen ? [] : scimEndpoints(config.connectors, store, { onPushed }),
+      scim: scimListen ? [] : scim,
     };
     const server = await buildServer(deps, { serves: scimListen ? 'api' : 'all' });
     let scimAddress: string | null = null;

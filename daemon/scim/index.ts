@@ -1,7 +1,6 @@
 import type { Identity, Store } from '../../store/types.js';
 import type { ConnectorEntry } from '../config/schema.js';
 import type { ScimConnectorSettings } from './cache-sync.js';
-import type { Deprovisioning } from './deprovision.js';
 import { createRateLimit, DEFAULT_BURST, DEFAULT_RATE_PER_SECOND } from './rate-limit.js';
 import type { ScimEndpoint } from './routes.js';
 import { createScimService, type ScimServiceOptions } from './scim-service.js';
@@ -17,25 +16,23 @@ export function scimSettingsOf(entry: ConnectorEntry): ScimConnectorSettings {
   };
 }
 
-export interface ScimEndpointOptions extends Pick<ScimServiceOptions, 'onPushed'> {
-  /** Where a connector's accounts are disabled and enabled, when not on `store` (the SCIM thread). */
-  deprovisioningFor?: (settings: ScimConnectorSettings) => Deprovisioning;
-}
-
 /**
  * The SCIM endpoint of every `scim` connector of the config. `onPushed` is told of the subjects
  * each write of a `provisionOnPush` connector touched (the background thread's queue).
  */
-export function scimEndpoints(connectors: readonly ConnectorEntry[], store: Store, options: ScimEndpointOptions = {}): ScimEndpoint[] {
+export function scimEndpoints(
+  connectors: readonly ConnectorEntry[],
+  store: Store,
+  options: Pick<ScimServiceOptions, 'onPushed'> = {},
+): ScimEndpoint[] {
   const turns = createTurns();
-  const { deprovisioningFor, ...serviceOptions } = options;
   return connectors.flatMap((entry) => {
     if (entry.type !== 'scim') return [];
     const settings = scimSettingsOf(entry);
     const limit = (entry.rateLimit ?? {}) as { perSecond?: number; burst?: number };
     return [
       {
-        service: createScimService(store, settings, { ...serviceOptions, turns, ...(deprovisioningFor ? { deprovisioning: deprovisioningFor(settings) } : {}) }),
+        service: createScimService(store, settings, { ...options, turns }),
         token: String(entry.token),
         rateLimit: createRateLimit({ ratePerSecond: limit.perSecond ?? DEFAULT_RATE_PER_SECOND, burst: limit.burst ?? DEFAULT_BURST }),
       },

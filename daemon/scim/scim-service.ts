@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { scimKeys, type ScimResource, type ScimResourceType } from '../../store/scim-types.js';
 import { ConflictError, NotFoundError, ScimUniquenessError, type Store } from '../../store/types.js';
 import { createCacheSync, subjectOf, type ScimConnectorSettings } from './cache-sync.js';
-import { createDeprovisioning, type Deprovisioning } from './deprovision.js';
+import { createDeprovisioning } from './deprovision.js';
 import { notFound, ScimError } from './errors.js';
 import { equalityOf, matches, type Filter } from './filter.js';
 import { applyPatch, type PatchOperation } from './patch.js';
@@ -48,11 +48,6 @@ export interface ScimServiceOptions {
   onPushed?: (connector: string, subjects: string[]) => void;
   /** Where writes take turns: shared by every `scim` connector of the daemon (turns.ts). */
   turns?: Turns;
-  /**
-   * Disables and enables accounts (deprovision.ts), on the thread that writes accounts: their
-   * updates are read-modify-write functions, which cannot be forwarded. Default: on `store`.
-   */
-  deprovisioning?: Deprovisioning;
 }
 
 /** Tries of a compare-and-swap that other writers keep winning, before `409`. */
@@ -62,7 +57,7 @@ export function createScimService(store: Store, settings: ScimConnectorSettings,
   const clock = options.clock ?? (() => new Date());
   const connector = settings.id;
   const cache = createCacheSync(store, settings);
-  const deprovisioning = options.deprovisioning ?? createDeprovisioning(store, settings);
+  const deprovisioning = createDeprovisioning(store, settings);
 
   /** Store errors in SCIM's words. */
   async function scimErrors<T>(type: ScimResourceType, id: string | null, write: () => Promise<T>): Promise<T> {

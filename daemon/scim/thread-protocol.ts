@@ -1,9 +1,11 @@
+import type { ScimResourceType } from '../../store/scim-types.js';
 import type { StoreLocation } from '../../store/open.js';
 import type { ConnectorEntry } from '../config/schema.js';
 import type { RequestSample } from '../metrics.js';
 import type { Reply } from '../threads/replies.js';
-import type { WireError } from '../threads/wire-errors.js';
-import type { DeprovisionReason } from './deprovision.js';
+import { fromWire, toWire, type WireError } from '../threads/wire-errors.js';
+import { ScimError, type ScimType } from './errors.js';
+import type { PatchOperation } from './patch.js';
 
 /** What the SCIM thread is started with: plain data, copied into the thread. */
 export interface ScimThreadData {
@@ -15,10 +17,28 @@ export interface ScimThreadData {
   tls: { certFile: string; keyFile: string } | null;
 }
 
+/** A SCIM write, as the SCIM thread read it from its request: the login thread makes it. */
+export type ScimWrite =
+  | { method: 'create'; type: ScimResourceType; body: unknown }
+  | { method: 'replace'; type: ScimResourceType; id: string; body: unknown; ifMatch: string | null }
+  | { method: 'patch'; type: ScimResourceType; id: string; operations: PatchOperation[]; ifMatch: string | null }
+  | { method: 'remove'; type: ScimResourceType; id: string; ifMatch: string | null };
+
+/** How a write's error crosses: a SCIM error, answered as such, or any other (wire-errors.ts). */
+export type ScimWireError = { kind: 'scim'; status: number; detail: string; scimType?: ScimType } | WireError;
+
+export function scimErrorToWire(error: unknown): ScimWireError {
+  if (error instanceof ScimError) return { kind: 'scim', status: error.status, detail: error.detail, ...(error.scimType ? { scimType: error.scimType } : {}) };
+  return toWire(error);
+}
+
+export function scimErrorFromWire(error: ScimWireError): Error {
+  return error.kind === 'scim' ? new ScimError(error.status, error.detail, error.scimType) : fromWire(error);
+}
+
 export type ToScimThread =
   | { type: 'listen'; host: string; port: number }
-  | ({ type: 'write-result' } & Reply)
-  | ({ type: 'deprovision-result' } & Reply)
+  | ({ type: 'write-result' } & Reply<ScimWireError>)
   /** The graceful stop: answer what was received until `deadline` (epoch ms), then close. */
   | { type: 'stop'; deadline: number };
 
@@ -26,14 +46,8 @@ export type FromScimThread =
   | { type: 'ready' }
   | { type: 'failed'; error: WireError }
   | { type: 'listening'; address: string }
-  /** A store write, made by the login thread (forward-writes.ts). */
-  | { type: 'write'; id: number; method: string; args: unknown[] }
-  /** An account to disable or enable (deprovision.ts): account updates are the login thread's. */
-  | { type: 'deprovision'; id: number; connector: string; action: 'disable'; subject: string; scimId: string; reason: DeprovisionReason; now: string }
-  | { type: 'deprovision'; id: number; connector: string; action: 'enable'; subject: string; scimId: string; now: string }
-  /** Subjects a write of a `provisionOnPush` connector touched: for the background thread's queue. */
-  | { type: 'pushed'; connector: string; subjects: string[] }
+  | { type: 'write'; id: number; connector: string; write: ScimWrite }
   | { type: 'observed'; samples: RequestSample[] }
-  /** The store could not be used from the SCIM thread: readiness hears of it. */
+  /** The store could not be read from the SCIM thread: readiness hears of it. */
   | { type: 'store-error'; error: WireError }
   | { type: 'stopped'; drained: boolean };

@@ -1,18 +1,16 @@
 import type { Logger } from 'pino';
-import type { Store } from '../../store/types.js';
-import { answerForwardedWrite } from '../background/forward-writes.js';
 import type { Metrics } from '../metrics.js';
 import type { StoreHealth } from '../store-health.js';
 import { startModuleWorker } from '../threads/module-worker.js';
-import { fromWire, toWire } from '../threads/wire-errors.js';
-import { createDeprovisioning, type Deprovisioning } from './deprovision.js';
-import { scimSettingsOf } from './index.js';
-import type { FromScimThread, ScimThreadData, ToScimThread } from './thread-protocol.js';
+import { fromWire } from '../threads/wire-errors.js';
+import type { ScimService } from './scim-service.js';
+import { scimErrorToWire, type FromScimThread, type ScimThreadData, type ScimWrite, type ToScimThread } from './thread-protocol.js';
 
 /**
- * The login thread's side of the SCIM thread (worker.ts), which serves `server.scimListen`: its
- * store writes and account updates are made here, on the one store of the process; its request
- * samples go to this thread's metrics, and its pushed subjects to push provisioning.
+ * The login thread's side of the SCIM thread (worker.ts), which serves `server.scimListen`: each
+ * SCIM write it read from a request is made here, by this thread's SCIM service of the connector
+ * (its turns, the one write path, the effects on the cache and accounts), in one message each way.
+ * The thread's request samples go to this thread's metrics.
  */
 export interface ScimThread {
   /** Settles once the thread has built its server; rejects if it could not. */
@@ -24,20 +22,16 @@ export interface ScimThread {
 }
 
 export interface ScimThreadDeps {
-  store: Store;
+  /** This thread's SCIM service of each `scim` connector, by connector id. */
+  services: ReadonlyMap<string, ScimService>;
   logger: Logger;
   metrics: Pick<Metrics, 'recordRequest'>;
   health: Pick<StoreHealth, 'noteError'>;
-  /** Told of the subjects a write of a `provisionOnPush` connector touched. */
-  onPushed(connector: string, subjects: string[]): void;
 }
 
 export function startScimThread(data: ScimThreadData, deps: ScimThreadDeps): ScimThread {
   const worker = startModuleWorker(import.meta.url, 'worker', { workerData: data });
   const post = (message: ToScimThread) => worker.postMessage(message);
-  const deprovisioning = new Map<string, Deprovisioning>(
-    data.connectors.flatMap((entry) => (entry.type === 'scim' ? [[entry.id, createDeprovisioning(deps.store, scimSettingsOf(entry))] as const] : [])),
-  );
 
   let settled = false;
   let listening: { resolve(address: string): void; reject(error: Error): void } | null = null;
@@ -55,14 +49,20 @@ export function startScimThread(data: ScimThreadData, deps: ScimThreadDeps): Sci
     stopped?.(false);
   };
 
-  const answer = (type: 'write-result' | 'deprovision-result', id: number, done: Promise<unknown>) =>
-    done.then(
-      (value) => post({ type, id, ok: true, value }),
-      (error: unknown) => {
-        deps.health.noteError(error);
-        post({ type, id, ok: false, error: toWire(error) });
-      },
-    );
+  const write = (connector: string, request: ScimWrite): Promise<unknown> => {
+    const service = deps.services.get(connector);
+    if (!service) return Promise.reject(new Error(`not a scim connector: ${connector}`));
+    switch (request.method) {
+      case 'create':
+        return service.create(request.type, request.body, '');
+      case 'replace':
+        return service.replace(request.type, request.id, request.body, request.ifMatch);
+      case 'patch':
+        return service.patch(request.type, request.id, request.operations, request.ifMatch);
+      case 'remove':
+        return service.remove(request.type, request.id, request.ifMatch);
+    }
+  };
 
   worker.on('message', (message: FromScimThread) => {
     switch (message.type) {
@@ -74,18 +74,14 @@ export function startScimThread(data: ScimThreadData, deps: ScimThreadDeps): Sci
       case 'listening':
         return listening?.resolve(message.address);
       case 'write':
-        return answer('write-result', message.id, answerForwardedWrite(deps.store, message.method, message.args));
-      case 'deprovision': {
-        const accounts = deprovisioning.get(message.connector);
-        if (!accounts) return answer('deprovision-result', message.id, Promise.reject(new Error(`not a scim connector: ${message.connector}`)));
-        const done =
-          message.action === 'disable'
-            ? accounts.disable(message.subject, message.scimId, message.reason, message.now)
-            : accounts.enable(message.subject, message.scimId, message.now);
-        return answer('deprovision-result', message.id, done);
-      }
-      case 'pushed':
-        return deps.onPushed(message.connector, message.subjects);
+        write(message.connector, message.write).then(
+          (value) => post({ type: 'write-result', id: message.id, ok: true, value }),
+          (error: unknown) => {
+            deps.health.noteError(error);
+            post({ type: 'write-result', id: message.id, ok: false, error: scimErrorToWire(error) });
+          },
+        );
+        return;
       case 'observed':
         for (const sample of message.samples) deps.metrics.recordRequest(sample);
         return;

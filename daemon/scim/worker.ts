@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { openStore } from '../../store/open.js';
 import { StoreUnavailableError } from '../../store/types.js';
-import { forwardWrites, type StoreWrite } from '../background/forward-writes.js';
+import { forwardWrites } from '../background/forward-writes.js';
 import { Drain } from '../http/drain.js';
 import { buildServer } from '../http/server.js';
 import { createLogger } from '../logger.js';
@@ -10,27 +10,24 @@ import type { RequestMetrics, RequestSample } from '../metrics.js';
 import { lowerThreadPriority } from '../threads/priority.js';
 import { pendingReplies } from '../threads/replies.js';
 import { toWire } from '../threads/wire-errors.js';
-import type { Deprovisioning } from './deprovision.js';
 import { scimEndpoints } from './index.js';
-import type { FromScimThread, ScimThreadData, ToScimThread } from './thread-protocol.js';
+import type { ScimService } from './scim-service.js';
+import { scimErrorFromWire, type FromScimThread, type ScimThreadData, type ScimWrite, type ToScimThread } from './thread-protocol.js';
 
 /**
- * The SCIM thread: the SCIM listener (`server.scimListen`) with everything a request takes (HTTP,
- * parsing, PATCH, filters, rendering, the reads of its own store connection), so that an IdP's
- * push does not run on the thread that answers logins. Its store writes and account updates are
- * made by the login thread, as the background thread's are (forward-writes.ts).
+ * The SCIM thread: the SCIM listener (`server.scimListen`) with the HTTP work of every request
+ * (parsing, the token and rate limit, PATCH bodies, filters, rendering) and the reads (`GET`, lists,
+ * on a store connection of its own), so that an IdP's push does not take the CPU of the thread
+ * that answers logins. Each write is one message: the login thread's SCIM service makes it, with
+ * its effects, through the one write path, and answers with the resource as written.
  */
 
 const port = parentPort;
 if (!port) throw new Error('the SCIM worker runs as a worker thread');
 const data = workerData as ScimThreadData;
+const send = (message: FromScimThread) => port.postMessage(message);
 // When both want the CPU, the login thread wins it: a push may slow down, a login must not.
 lowerThreadPriority();
-const send = (message: FromScimThread) => port.postMessage(message);
-
-const writes = pendingReplies();
-const forward = (method: StoreWrite, args: unknown[]) => writes.request((id) => send({ type: 'write', id, method, args }));
-const accounts = pendingReplies();
 
 /** How often request samples are passed on to the login thread's metrics (a scrape is 15 s or more apart). */
 const SAMPLES_EVERY_MS = 1_000;
@@ -56,18 +53,17 @@ function requestMetrics(): RequestMetrics & { flush(): void } {
 
 try {
   const reads = await openStore(data.store, { busyTimeoutMs: data.busyTimeoutMs, writer: false });
-  const store = forwardWrites(reads, forward);
-  // Account updates are the login thread's; most pushes have no account to change (no one signed
-  // in yet, or the account is already as it should be), which a read here tells without asking.
-  const deprovisioningFor = (settings: { id: string }): Deprovisioning => ({
-    async disable(subject, scimId, reason, now) {
-      if (!(await reads.findAccountByIdentity({ connector: settings.id, subject }))) return;
-      await accounts.request((id) => send({ type: 'deprovision', id, connector: settings.id, action: 'disable', subject, scimId, reason, now }));
-    },
-    async enable(subject, scimId, now) {
-      if (!(await reads.findAccountByIdentity({ connector: settings.id, subject }))?.user.disabled) return;
-      await accounts.request((id) => send({ type: 'deprovision', id, connector: settings.id, action: 'enable', subject, scimId, now }));
-    },
+  // Writes sent to the login thread, waiting for their answer.
+  const writes = pendingReplies(scimErrorFromWire);
+  const write = <T>(connector: string, request: ScimWrite) => writes.request<T>((id) => send({ type: 'write', id, connector, write: request }));
+  // Reads are answered here; every write is the login thread's (this store refuses them).
+  const readOnly = forwardWrites(reads, (method) => Promise.reject(new Error(`the SCIM thread does not write (${method})`)));
+  const forwarded = (connector: string, local: ScimService): ScimService => ({
+    ...local,
+    create: (type, body) => write(connector, { method: 'create', type, body }),
+    replace: (type, id, body, ifMatch) => write(connector, { method: 'replace', type, id, body, ifMatch }),
+    patch: (type, id, operations, ifMatch) => write(connector, { method: 'patch', type, id, operations, ifMatch }),
+    remove: (type, id, ifMatch) => write(connector, { method: 'remove', type, id, ifMatch }),
   });
   const metrics = requestMetrics();
   const drain = new Drain();
@@ -81,10 +77,10 @@ try {
           if (error instanceof StoreUnavailableError) send({ type: 'store-error', error: toWire(error) });
         },
       },
-      scim: scimEndpoints(data.connectors, store, {
-        onPushed: (connector, subjects) => send({ type: 'pushed', connector, subjects }),
-        deprovisioningFor,
-      }),
+      scim: scimEndpoints(data.connectors, readOnly).map((endpoint) => ({
+        ...endpoint,
+        service: forwarded(endpoint.service.settings.id, endpoint.service),
+      })),
     },
     { serves: 'scim', tls: data.tls ? readTls(data.tls) : null },
   );
@@ -99,8 +95,6 @@ try {
         return;
       case 'write-result':
         return writes.settle(message);
-      case 'deprovision-result':
-        return accounts.settle(message);
       case 'stop':
         void (async () => {
           const drained = await drain.stop([server.server], message.deadline);
