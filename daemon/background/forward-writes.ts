@@ -3,10 +3,10 @@ import { WRITE_METHODS } from '../../store/write-events.js';
 
 /**
  * Every store method that writes, but `updateAccount`, whose updater function cannot cross
- * threads (accounts are updated on the login thread only). The background and SCIM threads read
- * through connections of their own but hand each of these to the login thread, so that every
- * write of the process goes through one connection, whose change feed tells the drift model of
- * each in commit order, and whose change token means "another process wrote", exactly.
+ * threads (the background services never update accounts). The background thread reads through
+ * its own connection but hands each of these to the login thread, so that every write of the
+ * process goes through one connection, whose change feed tells the drift model of each in commit
+ * order, and whose change token means "another process wrote", exactly.
  */
 export const STORE_WRITES = WRITE_METHODS.filter((method) => method !== 'updateAccount');
 
@@ -20,7 +20,7 @@ export function isStoreWrite(method: string): method is StoreWrite {
 export function forwardWrites(reads: Store, forward: (method: StoreWrite, args: unknown[]) => Promise<unknown>): Store {
   const store: Record<string, unknown> = { ...reads };
   for (const method of STORE_WRITES) store[method] = (...args: unknown[]) => forward(method, args);
-  store.updateAccount = () => Promise.reject(new Error('updateAccount is made on the login thread only'));
+  store.updateAccount = () => Promise.reject(new Error('updateAccount is not available on the background thread'));
   return store as unknown as Store;
 }
 

@@ -91,7 +91,6 @@ export function startScimThread(data: ScimThreadData, deps: ScimThreadDeps): Sci
         return stopped?.(message.drained);
     }
   });
-  let stopping: Promise<boolean> | null = null;
   worker.on('error', (error) => {
     deps.logger.error({ err: error }, 'the SCIM thread failed: SCIM requests go unanswered until a restart');
     fail(error);
@@ -99,6 +98,7 @@ export function startScimThread(data: ScimThreadData, deps: ScimThreadDeps): Sci
   worker.on('exit', () => fail(new Error('the SCIM thread has stopped')));
   worker.unref(); // never what keeps a process alive
 
+  let stopping: Promise<boolean> | null = null;
   return {
     ready,
     async listen(host, port) {

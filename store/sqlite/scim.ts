@@ -114,15 +114,34 @@ export function createScimMethods(db: Database.Database): MethodsOf<ScimResource
     .prepare<[string, string], string>("SELECT attributes FROM scim_resources WHERE connector = ? AND resource_type = 'Group' AND id = ?")
     .pluck();
   const groupNames = groupNameMemo();
+  // The current version of groups, known without a read while no other connection writes
+  // (`data_version` unchanged): this connection's own group writes keep it up to date. A push
+  // asks for the groups of every member it touches, so on the writing connection this spares a
+  // read per group and member.
+  const dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
+  const knownVersions = new Map<string, number>();
+  let knownAt: number | undefined;
+  const versionKey = (connector: string, id: string) => `${connector}\u0000${id}`;
+  const wroteGroup = (resource: Pick<ScimResource, 'connector' | 'resourceType' | 'id' | 'version'>, deleted = false) => {
+    if (resource.resourceType !== 'Group') return;
+    if (deleted) knownVersions.delete(versionKey(resource.connector, resource.id));
+    else knownVersions.set(versionKey(resource.connector, resource.id), resource.version);
+  };
   const groupsOfUsers = db.transaction((connector: string, userIds: readonly string[]): Map<string, ScimGroupRef[]> => {
-    // Each group once per call: a slice of users shares most of its groups.
-    const names = new Map<string, string | null>();
+    const at = dataVersion.get();
+    if (at !== knownAt) {
+      knownVersions.clear();
+      knownAt = at;
+    }
     const nameOf = (groupId: string): string | null => {
-      if (!names.has(groupId)) {
-        const version = groupVersion.get(connector, groupId);
-        names.set(groupId, version === undefined ? null : groupNames.nameOf(connector, groupId, version, () => groupAttributes.get(connector, groupId)));
+      const key = versionKey(connector, groupId);
+      let version = knownVersions.get(key);
+      if (version === undefined) {
+        version = groupVersion.get(connector, groupId);
+        if (version === undefined) return null;
+        knownVersions.set(key, version);
       }
-      return names.get(groupId)!;
+      return groupNames.nameOf(connector, groupId, version, () => groupAttributes.get(connector, groupId));
     };
     const result = new Map<string, ScimGroupRef[]>();
     for (const userId of new Set(userIds)) {
@@ -169,13 +188,16 @@ export function createScimMethods(db: Database.Database): MethodsOf<ScimResource
     return r;
   });
 
+  const versionOf = db.prepare<[string, string, string], { version: number; created: string }>(
+    'SELECT version, created FROM scim_resources WHERE connector = ? AND resource_type = ? AND id = ?',
+  );
   const apply = db.transaction(
     (connector: string, resourceType: ScimResourceType, id: string, version: number, attributes: Record<string, unknown>, now: string) => {
-      const row = select.get(connector, resourceType, id);
-      if (row === undefined) throw new NotFoundError(resourceType, id);
-      const current = fromRow(row);
-      if (current.version !== version) throw new ConflictError(`SCIM ${resourceType} ${id} changed (now version ${current.version})`);
-      const next: ScimResource = { ...current, attributes, version: version + 1, lastModified: now };
+      // Only the version is compared: the stored document (a group's members) is not read again.
+      const stored = versionOf.get(connector, resourceType, id);
+      if (stored === undefined) throw new NotFoundError(resourceType, id);
+      if (stored.version !== version) throw new ConflictError(`SCIM ${resourceType} ${id} changed (now version ${stored.version})`);
+      const next: ScimResource = { connector, resourceType, id, attributes, version: version + 1, created: stored.created, lastModified: now };
       const keys = scimKeys(resourceType, attributes);
       uniquely(next, () => update.run(keys.name, keys.externalId, JSON.stringify(attributes), next.version, now, connector, resourceType, id));
       if (resourceType === 'Group') indexMembers(connector, id, keys.members);
@@ -215,9 +237,22 @@ export function createScimMethods(db: Database.Database): MethodsOf<ScimResource
       (key === 'name' ? selectByName.all(connector, resourceType, value.toLowerCase()) : selectByExternalId.all(connector, resourceType, value)).map(fromRow),
     getScimResources: (connector, resourceType, ids) => readMany.deferred(connector, resourceType, ids),
     existingScimIds: (connector, resourceType, ids) => existing.deferred(connector, resourceType, ids),
-    createScimResource: (resource) => create.immediate(resource),
-    updateScimResource: (connector, resourceType, id, version, attributes, now) => apply.immediate(connector, resourceType, id, version, attributes, now),
-    deleteScimResource: (connector, resourceType, id) => drop.immediate(connector, resourceType, id),
+    // The known versions follow a write once it committed (not from inside its transaction).
+    createScimResource(resource) {
+      const created = create.immediate(resource);
+      wroteGroup(created);
+      return created;
+    },
+    updateScimResource(connector, resourceType, id, version, attributes, now) {
+      const updated = apply.immediate(connector, resourceType, id, version, attributes, now);
+      wroteGroup(updated);
+      return updated;
+    },
+    deleteScimResource(connector, resourceType, id) {
+      const removed = drop.immediate(connector, resourceType, id);
+      if (removed) wroteGroup(removed, true);
+      return removed;
+    },
     scimGroupsOfUsers: (connector, userIds) => groupsOfUsers.deferred(connector, userIds),
   };
 }

@@ -36,3 +36,22 @@ it('two replicas PATCHing one group at once lose no member', async () => {
     for (const store of stores) await store.close();
   }
 });
+
+it("reads a group under the name another connection gave it", async () => {
+  const stores = [openSqliteStore(join(dir, 'rename.db')), openSqliteStore(join(dir, 'rename.db'))];
+  try {
+    const [a, b] = stores as [(typeof stores)[0], (typeof stores)[0]];
+    const at = '2026-12-01T08:00:00.000Z';
+    const resource = (id: string, attributes: Record<string, unknown>) => ({ connector: 'okta', id, attributes, version: 1, created: at, lastModified: at });
+    await a.createScimResource({ ...resource('u1', { userName: 'ada@example.com' }), resourceType: 'User' });
+    await a.createScimResource({ ...resource('g1', { displayName: 'developers', members: [{ value: 'u1' }] }), resourceType: 'Group' });
+    expect(await a.scimGroupsOfUsers('okta', ['u1'])).toEqual(new Map([['u1', [{ id: 'g1', displayName: 'developers' }]]]));
+    await b.updateScimResource('okta', 'Group', 'g1', 1, { displayName: 'engineers', members: [{ value: 'u1' }] }, at);
+    expect(await a.scimGroupsOfUsers('okta', ['u1'])).toEqual(new Map([['u1', [{ id: 'g1', displayName: 'engineers' }]]]));
+    // And its own rename, with no read of the version.
+    await a.updateScimResource('okta', 'Group', 'g1', 2, { displayName: 'builders', members: [{ value: 'u1' }] }, at);
+    expect(await a.scimGroupsOfUsers('okta', ['u1'])).toEqual(new Map([['u1', [{ id: 'g1', displayName: 'builders' }]]]));
+  } finally {
+    for (const store of stores) await store.close();
+  }
+});
