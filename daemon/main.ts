@@ -123,9 +123,9 @@ export async function createDaemon(config: JitsyncConfig, logger: Logger, option
     // Push provisioning: a SCIM write's subjects go to the background thread's queue, which
     // hands each whose account would change back to this thread's login service.
     const scim = scimEndpoints(config.connectors, store, { onPushed: (connector, subjects) => background.provision(connector, subjects) });
-    // SCIM on a listener of its own is served by a thread of its own; its writes are made here
-    // (docs/architecture.md). On the main listener, this thread serves it.
-    if (scimListen) {
+    // SCIM is served by a thread of its own, on its own listener or passed whole from the main
+    // one; its writes are made here (docs/architecture.md).
+    if (scim.length > 0) {
       scimThread = startScimThread(
         { connectors: config.connectors, store: config.store, busyTimeoutMs, logLevel: logger.level, tls: scimTls },
         { services: new Map(scim.map((endpoint) => [endpoint.service.settings.id, endpoint.service])), logger, metrics, health },
@@ -145,9 +145,9 @@ export async function createDaemon(config: JitsyncConfig, logger: Logger, option
       logger,
       tokens: { hook: config.server.hookToken, admin: config.server.adminToken },
       drain,
-      scim: scimListen ? [] : scim,
+      scimProxy: scimThread && !scimListen ? scimThread.forward : null,
     };
-    const server = await buildServer(deps, { serves: scimListen ? 'api' : 'all' });
+    const server = await buildServer(deps);
     let scimAddress: string | null = null;
 
     let scheduler: { stop(): Promise<void> } | null = null;
@@ -173,7 +173,9 @@ export async function createDaemon(config: JitsyncConfig, logger: Logger, option
         return address;
       },
       async stop(deadline) {
-        const [drained, scimDrained] = await Promise.all([drain.stop([server.server], deadline), scimThread?.stop(deadline) ?? true]);
+        // The main listener first: the SCIM thread answers the SCIM requests it passed on.
+        const drained = await drain.stop([server.server], deadline);
+        const scimDrained = (await scimThread?.stop(deadline)) ?? true;
         await daemon.close();
         return drained && scimDrained;
       },

@@ -11,5 +11,7 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Which bearer token the route needs; routes outside `/v1` need none. */
     auth?: TokenKind;
+    /** Passed whole to the SCIM thread, which counts it in the request metrics itself. */
+    proxied?: boolean;
   }
 }

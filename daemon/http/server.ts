@@ -6,7 +6,8 @@ import type { JitsyncServer } from './app.js';
 import { createTokenCheck } from './auth.js';
 import { BODY_LIMIT, clientErrorHandler, errorAnswer } from './error-answers.js';
 import { acceptJsonBodies } from './json-body.js';
-import { isScimPath, registerScim, scimMethodRefusal } from '../scim/routes.js';
+import { registerScimProxy } from '../scim/proxy.js';
+import { isScimPath, registerScim, scimMethodRefusal, type ScimEndpoint } from '../scim/routes.js';
 import { collectRoutes, refuseOtherMethods } from './methods.js';
 import { registerOpenApi } from './openapi.js';
 import { checkPathParams, ROUTER_PARAM_LIMIT } from './path-params.js';
@@ -24,13 +25,15 @@ export { BODY_LIMIT } from './error-answers.js';
 export type { ServerDeps } from './routes/types.js';
 
 /**
- * What one listener serves: `all` (the default), the API without SCIM (`api`, when SCIM has a
- * listener of its own), or SCIM alone (`scim`, that listener, with TLS when configured).
+ * What one listener serves: the API (with SCIM passed to the SCIM thread when `scimProxy` is
+ * set), or SCIM alone (the SCIM thread's listener, with TLS when configured).
  */
-export type ServerSurface = { serves: 'all' | 'api' } | { serves: 'scim'; tls: { cert: Buffer; key: Buffer } | null };
+export type ServerSurface = { serves: 'api' } | { serves: 'scim'; tls: { cert: Buffer; key: Buffer } | null };
 
 /** What a SCIM-only listener is built from: the SCIM thread has none of the API's services. */
-export interface ScimListenerDeps extends Pick<ServerDeps, 'logger' | 'drain' | 'scim'> {
+export interface ScimListenerDeps extends Pick<ServerDeps, 'logger' | 'drain'> {
+  /** The SCIM service provider of each `scim` connector. */
+  scim: readonly ScimEndpoint[];
   metrics: RequestMetrics;
   health: Pick<ServerDeps['health'], 'noteError'>;
 }
@@ -39,9 +42,9 @@ export interface ScimListenerDeps extends Pick<ServerDeps, 'logger' | 'drain' | 
  * The HTTP server: Fastify with the API's hooks (drain, token check, path limits, request log and
  * metrics) and error answers; each feature's routes are in `routes/`, SCIM's in `../scim/`.
  */
-export async function buildServer(deps: ServerDeps, surface?: { serves: 'all' | 'api' }): Promise<JitsyncServer>;
+export async function buildServer(deps: ServerDeps, surface?: { serves: 'api' }): Promise<JitsyncServer>;
 export async function buildServer(deps: ScimListenerDeps, surface: Extract<ServerSurface, { serves: 'scim' }>): Promise<JitsyncServer>;
-export async function buildServer(deps: ServerDeps | ScimListenerDeps, surface: ServerSurface = { serves: 'all' }): Promise<JitsyncServer> {
+export async function buildServer(deps: ServerDeps | ScimListenerDeps, surface: ServerSurface = { serves: 'api' }): Promise<JitsyncServer> {
   /** One log line and one metric sample per answer, framework errors included. */
   const observe = (method: string, route: string, status: number, ms: number, log: FastifyBaseLogger) => {
     deps.metrics.recordRequest({ method, route, status, seconds: ms / 1000 });
@@ -88,6 +91,7 @@ export async function buildServer(deps: ServerDeps | ScimListenerDeps, surface: 
   app.addHook('onRequest', async (request) => checkPathParams(request));
 
   app.addHook('onResponse', async (request, reply) => {
+    if (request.routeOptions.config.proxied) return;
     observe(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime, request.log);
   });
 
@@ -104,7 +108,7 @@ export async function buildServer(deps: ServerDeps | ScimListenerDeps, surface: 
   );
 
   const routes = collectRoutes(app);
-  if (surface.serves !== 'scim') {
+  if (surface.serves === 'api') {
     if (!api) throw new Error('the API is built from the ServerDeps of the login thread');
     loginRoutes(app, api);
     userRoutes(app, api);
@@ -114,9 +118,10 @@ export async function buildServer(deps: ServerDeps | ScimListenerDeps, surface: 
     driftRoutes(app, api);
     connectorRoutes(app, api);
     opsRoutes(app, api);
+    if (api.scimProxy) await registerScimProxy(app, api.scimProxy);
   }
   // Awaited: the SCIM routes must be declared before the methods they do not take are.
-  if (surface.serves !== 'api') await registerScim(app, deps.scim);
+  if (surface.serves === 'scim' && 'scim' in deps) await registerScim(app, deps.scim);
   refuseOtherMethods(app, routes, (url) => (isScimPath(url) ? scimMethodRefusal : undefined));
   return app;
 }

@@ -6,6 +6,7 @@ import type { Reply } from '../threads/replies.js';
 import { fromWire, toWire, type WireError } from '../threads/wire-errors.js';
 import { ScimError, type ScimType } from './errors.js';
 import type { PatchOperation } from './patch.js';
+import type { ProxiedRequest } from './proxy.js';
 
 /** What the SCIM thread is started with: plain data, copied into the thread. */
 export interface ScimThreadData {
@@ -38,6 +39,8 @@ export function scimErrorFromWire(error: ScimWireError): Error {
 
 export type ToScimThread =
   | { type: 'listen'; host: string; port: number }
+  /** A request to the main listener, answered as the SCIM listener would (proxy.ts). */
+  | { type: 'request'; id: number; request: ProxiedRequest }
   | ({ type: 'write-result' } & Reply<ScimWireError>)
   /** The graceful stop: answer what was received until `deadline` (epoch ms), then close. */
   | { type: 'stop'; deadline: number };
@@ -46,6 +49,7 @@ export type FromScimThread =
   | { type: 'ready' }
   | { type: 'failed'; error: WireError }
   | { type: 'listening'; address: string }
+  | ({ type: 'answer' } & Reply)
   | { type: 'write'; id: number; connector: string; write: ScimWrite }
   | { type: 'observed'; samples: RequestSample[] }
   /** The store could not be read from the SCIM thread: readiness hears of it. */

@@ -2,12 +2,16 @@ import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.js';
 import type { StoreHealth } from '../store-health.js';
 import { startModuleWorker } from '../threads/module-worker.js';
+import { AppError } from '../errors.js';
+import { pendingReplies } from '../threads/replies.js';
 import { fromWire } from '../threads/wire-errors.js';
+import type { ProxiedAnswer, ScimProxy } from './proxy.js';
 import type { ScimService } from './scim-service.js';
 import { scimErrorToWire, type FromScimThread, type ScimThreadData, type ScimWrite, type ToScimThread } from './thread-protocol.js';
 
 /**
- * The login thread's side of the SCIM thread (worker.ts), which serves `server.scimListen`: each
+ * The login thread's side of the SCIM thread (worker.ts), which serves SCIM: on `server.scimListen`,
+ * or, passed whole from the main listener (proxy.ts), its requests there. Each
  * SCIM write it read from a request is made here, by this thread's SCIM service of the connector
  * (its turns, the one write path, the effects on the cache and accounts), in one message each way.
  * The thread's request samples go to this thread's metrics.
@@ -15,8 +19,10 @@ import { scimErrorToWire, type FromScimThread, type ScimThreadData, type ScimWri
 export interface ScimThread {
   /** Settles once the thread has built its server; rejects if it could not. */
   ready: Promise<void>;
-  /** Starts listening; resolves with the address. */
+  /** Starts listening (`server.scimListen`); resolves with the address. */
   listen(host: string, port: number): Promise<string>;
+  /** Answers a request of the main listener as the SCIM listener would (proxy.ts). */
+  forward: ScimProxy;
   /** The graceful stop of the SCIM listener (see Drain); resolves false when requests were cut. */
   stop(deadline: number): Promise<boolean>;
 }
@@ -31,7 +37,7 @@ export interface ScimThreadDeps {
 
 export function startScimThread(data: ScimThreadData, deps: ScimThreadDeps): ScimThread {
   const worker = startModuleWorker(import.meta.url, 'worker', { workerData: data });
-  const post = (message: ToScimThread) => worker.postMessage(message);
+  const post = (message: ToScimThread, transfer: ArrayBuffer[] = []) => worker.postMessage(message, transfer);
 
   let settled = false;
   let listening: { resolve(address: string): void; reject(error: Error): void } | null = null;
@@ -42,11 +48,16 @@ export function startScimThread(data: ScimThreadData, deps: ScimThreadDeps): Sci
     markReady = resolve;
     markFailed = reject;
   });
+  // Requests of the main listener waiting for the thread's answer.
+  const answers = pendingReplies();
+  let failed: AppError | null = null;
   const fail = (error: Error) => {
     if (!settled) markFailed(error);
     settled = true;
     listening?.reject(error);
     stopped?.(false);
+    failed ??= new AppError(503, 'scim_unavailable', `the SCIM thread has stopped: ${error.message}`);
+    answers.rejectAll(failed);
   };
 
   const write = (connector: string, request: ScimWrite): Promise<unknown> => {
@@ -73,6 +84,8 @@ export function startScimThread(data: ScimThreadData, deps: ScimThreadDeps): Sci
         return fail(fromWire(message.error));
       case 'listening':
         return listening?.resolve(message.address);
+      case 'answer':
+        return answers.settle(message);
       case 'write':
         write(message.connector, message.write).then(
           (value) => post({ type: 'write-result', id: message.id, ok: true, value }),
@@ -107,6 +120,10 @@ export function startScimThread(data: ScimThreadData, deps: ScimThreadDeps): Sci
         listening = { resolve, reject };
         post({ type: 'listen', host, port });
       });
+    },
+    async forward(request) {
+      if (failed) throw failed;
+      return answers.request<ProxiedAnswer>((id) => post({ type: 'request', id, request }, request.body ? [request.body.buffer as ArrayBuffer] : []));
     },
     stop(deadline) {
       stopping ??= (async () => {

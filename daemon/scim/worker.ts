@@ -11,11 +11,13 @@ import { lowerThreadPriority } from '../threads/priority.js';
 import { pendingReplies } from '../threads/replies.js';
 import { toWire } from '../threads/wire-errors.js';
 import { scimEndpoints } from './index.js';
+import type { ProxiedAnswer, ProxiedRequest } from './proxy.js';
 import type { ScimService } from './scim-service.js';
 import { scimErrorFromWire, type FromScimThread, type ScimThreadData, type ScimWrite, type ToScimThread } from './thread-protocol.js';
 
 /**
- * The SCIM thread: the SCIM listener (`server.scimListen`) with the HTTP work of every request
+ * The SCIM thread: the SCIM listener (`server.scimListen`), or the requests the main listener
+ * passes on whole (proxy.ts), with the HTTP work of every request
  * (parsing, the token and rate limit, PATCH bodies, filters, rendering) and the reads (`GET`, lists,
  * on a store connection of its own), so that an IdP's push does not take the CPU of the thread
  * that answers logins. Each write is one message: the login thread's SCIM service makes it, with
@@ -25,7 +27,7 @@ import { scimErrorFromWire, type FromScimThread, type ScimThreadData, type ScimW
 const port = parentPort;
 if (!port) throw new Error('the SCIM worker runs as a worker thread');
 const data = workerData as ScimThreadData;
-const send = (message: FromScimThread) => port.postMessage(message);
+const send = (message: FromScimThread, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
 // When both want the CPU, the login thread wins it: a push may slow down, a login must not.
 lowerThreadPriority();
 
@@ -85,6 +87,23 @@ try {
     { serves: 'scim', tls: data.tls ? readTls(data.tls) : null },
   );
 
+  /** A request of the main listener, answered by this thread's server as if it had arrived here. */
+  const answer = async (id: number, request: ProxiedRequest) => {
+    try {
+      const response = await server.inject({
+        method: request.method as 'GET',
+        url: request.url,
+        headers: request.headers as Record<string, string>,
+        ...(request.body ? { payload: Buffer.from(request.body.buffer, request.body.byteOffset, request.body.byteLength) } : {}),
+      });
+      // A copy of its own, so that it can be handed over without detaching a pooled buffer.
+      const value: ProxiedAnswer = { status: response.statusCode, headers: response.headers, body: new Uint8Array(response.rawPayload) };
+      return { type: 'answer' as const, id, ok: true as const, value };
+    } catch (error) {
+      return { type: 'answer' as const, id, ok: false as const, error: toWire(error) };
+    }
+  };
+
   port.on('message', (message: ToScimThread) => {
     switch (message.type) {
       case 'listen':
@@ -95,6 +114,12 @@ try {
         return;
       case 'write-result':
         return writes.settle(message);
+      case 'request':
+        answer(message.id, message.request).then(
+          (reply) => send(reply, reply.ok ? [reply.value.body.buffer as ArrayBuffer] : []),
+          () => undefined,
+        );
+        return;
       case 'stop':
         void (async () => {
           const drained = await drain.stop([server.server], message.deadline);

@@ -6,7 +6,7 @@ import type { DriftService } from '../../drift/types.js';
 import type { LoginService } from '../../login/login-service.js';
 import type { Metrics } from '../../metrics.js';
 import type { PrewarmService } from '../../prewarm/prewarm-service.js';
-import type { ScimEndpoint } from '../../scim/routes.js';
+import type { ScimProxy } from '../../scim/proxy.js';
 import type { StoreHealth } from '../../store-health.js';
 import type { JitsyncServer } from '../app.js';
 import type { TokenKind } from '../auth.js';
@@ -29,8 +29,8 @@ export interface ServerDeps {
   tokens: Record<TokenKind, string>;
   /** The graceful stop: refuses new requests while the daemon stops. */
   drain: Drain;
-  /** The SCIM service provider of each `scim` connector. */
-  scim: readonly ScimEndpoint[];
+  /** SCIM on this listener, answered by the SCIM thread; null when SCIM has a listener of its own, or no connector. */
+  scimProxy: ScimProxy | null;
 }
 
 /** A routes module: declares one feature's routes on the server, given the dependencies it names. */
