@@ -15,7 +15,7 @@ import { createLoginService, type LoginService } from './login/login-service.js'
 import { createLoginTimesBuffer } from './login/login-times.js';
 import { createMetrics } from './metrics.js';
 import { createOrganizationsCache } from './organizations-cache.js';
-import { scimEndpoints, scimIdLookup } from './scim/index.js';
+import { scimIdLookup, scimServices } from './scim/index.js';
 import { startScimThread, type ScimThread } from './scim/thread.js';
 import { createStoreHealth } from './store-health.js';
 import type { PrewarmService } from './prewarm/prewarm-service.js';
@@ -122,13 +122,13 @@ export async function createDaemon(config: JitsyncConfig, logger: Logger, option
     const health = createStoreHealth(store, logger);
     // Push provisioning: a SCIM write's subjects go to the background thread's queue, which
     // hands each whose account would change back to this thread's login service.
-    const scim = scimEndpoints(config.connectors, store, { onPushed: (connector, subjects) => background.provision(connector, subjects) });
+    const scim = scimServices(config.connectors, store, { onPushed: (connector, subjects) => background.provision(connector, subjects) });
     // SCIM is served by a thread of its own, on its own listener or passed whole from the main
     // one; its writes are made here (docs/architecture.md).
-    if (scim.length > 0) {
+    if (scim.size > 0) {
       scimThread = startScimThread(
         { connectors: config.connectors, store: config.store, busyTimeoutMs, logLevel: logger.level, tls: scimTls },
-        { services: new Map(scim.map((endpoint) => [endpoint.service.settings.id, endpoint.service])), logger, metrics, health },
+        { services: scim, logger, metrics, health },
       );
       await scimThread.ready;
     }

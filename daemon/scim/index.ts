@@ -3,7 +3,7 @@ import type { ConnectorEntry } from '../config/schema.js';
 import type { ScimConnectorSettings } from './cache-sync.js';
 import { createRateLimit, DEFAULT_BURST, DEFAULT_RATE_PER_SECOND } from './rate-limit.js';
 import type { ScimEndpoint } from './routes.js';
-import { createScimService, type ScimServiceOptions } from './scim-service.js';
+import { createScimService, type ScimService, type ScimServiceOptions } from './scim-service.js';
 import { createTurns } from './turns.js';
 
 /** The settings of a `scim` connector's entry (it passed connectors/scim/config.ts: these keys are set). */
@@ -17,22 +17,31 @@ export function scimSettingsOf(entry: ConnectorEntry): ScimConnectorSettings {
 }
 
 /**
- * The SCIM endpoint of every `scim` connector of the config. `onPushed` is told of the subjects
- * each write of a `provisionOnPush` connector touched (the background thread's queue).
+ * The SCIM service of every `scim` connector of the config, by connector id; their writes take
+ * turns together (turns.ts). `onPushed` is told of the subjects each write of a `provisionOnPush`
+ * connector touched (the background thread's queue).
  */
-export function scimEndpoints(
+export function scimServices(
   connectors: readonly ConnectorEntry[],
   store: Store,
   options: Pick<ScimServiceOptions, 'onPushed'> = {},
-): ScimEndpoint[] {
+): Map<string, ScimService> {
   const turns = createTurns();
+  return new Map(
+    connectors.flatMap((entry) => (entry.type === 'scim' ? [[entry.id, createScimService(store, scimSettingsOf(entry), { ...options, turns })] as const] : [])),
+  );
+}
+
+/** The SCIM endpoint of every `scim` connector of the config: its service, token and rate limit. */
+export function scimEndpoints(connectors: readonly ConnectorEntry[], store: Store): ScimEndpoint[] {
+  const services = scimServices(connectors, store);
   return connectors.flatMap((entry) => {
-    if (entry.type !== 'scim') return [];
-    const settings = scimSettingsOf(entry);
+    const service = services.get(entry.id);
+    if (!service) return [];
     const limit = (entry.rateLimit ?? {}) as { perSecond?: number; burst?: number };
     return [
       {
-        service: createScimService(store, settings, { ...options, turns }),
+        service,
         token: String(entry.token),
         rateLimit: createRateLimit({ ratePerSecond: limit.perSecond ?? DEFAULT_RATE_PER_SECOND, burst: limit.burst ?? DEFAULT_BURST }),
       },
